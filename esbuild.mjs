@@ -1,0 +1,30 @@
+// Bundles every entry point that exists. `node esbuild.mjs [--watch] [--minify]`.
+import * as esbuild from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const minify = process.argv.includes('--minify') || process.env.NODE_ENV === 'production';
+
+const node = [
+  { in: 'src/host/extension.ts', out: 'extension', external: ['vscode'] },
+  { in: 'src/host/engineWorker.ts', out: 'engineWorker' },
+  { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node' },
+  { in: 'src/mcp/server.ts', out: 'mcp', banner: '#!/usr/bin/env node' },
+].filter((e) => existsSync(e.in));
+const browser = [{ in: 'src/webview/main.ts', out: 'webview' }].filter((e) => existsSync(e.in));
+
+mkdirSync('dist', { recursive: true });
+// sql.js loads its wasm next to the bundle.
+copyFileSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');
+
+const common = { bundle: true, sourcemap: 'linked', minify, logLevel: 'warning', legalComments: 'none' };
+const builds = [
+  ...node.map((e) => ({ ...common, entryPoints: { [e.out]: e.in }, outdir: 'dist', platform: 'node', target: 'node20', format: 'cjs',
+    external: e.external ?? [], banner: e.banner ? { js: e.banner } : undefined })),
+  ...browser.map((e) => ({ ...common, entryPoints: { [e.out]: e.in }, outdir: 'dist', platform: 'browser', target: 'chrome120', format: 'iife' })),
+];
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

@@ -1,0 +1,32 @@
+// The storage interface the engine talks to. Two implementations: MemoryStore (tests, scratch) and the
+// durable sql.js store with its journal (store/sqlite). The engine owns ids and all validation; a store
+// only persists what it is told, in order, and makes it durable on `commit()`.
+
+import type { Segment, SegmentMeta } from '../model';
+
+/** Fields of a segment a change can set. `text` changes come with their derived fields (tokens, hash, title, chars). */
+export type SegmentPatch = { id: number } & Partial<Omit<Segment, 'id'>>;
+
+export interface SegmentStore {
+  /** Visit the metadata of every stored segment in ascending id order (used once, at open). */
+  scanMeta(visit: (meta: SegmentMeta) => void): void;
+  /** Text of one segment, or undefined when there is no such segment. */
+  getText(id: number): string | undefined;
+  /** Texts of many segments; missing ids are absent from the map. */
+  getTexts(ids: readonly number[]): Map<number, string>;
+  /** Titles (first lines) of many segments. */
+  getTitles(ids: readonly number[]): Map<number, string>;
+  /** Insert segments with engine-assigned ids (never an existing id). */
+  insert(segments: readonly Segment[]): void;
+  /** Apply partial updates to existing segments. */
+  update(patches: readonly SegmentPatch[]): void;
+  /** Remove segments for good. */
+  delete(ids: readonly number[]): void;
+  /** Small durable key/value state: next id, current task, task registry, settings the engine keeps. */
+  getKv(key: string): string | undefined;
+  setKv(key: string, value: string): void;
+  /** Resolves once every change made before the call is durable (group commit: one fsync for many changes). */
+  commit(): Promise<void>;
+  /** Make everything durable and release the store. */
+  close(): Promise<void>;
+}
