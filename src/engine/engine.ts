@@ -1,0 +1,748 @@
+// The engine facade: the one API the extension host, the CLI, the MCP server, the benchmarks and the
+// tests all drive. It owns ids, validation, token counts, the in-memory table and the search index,
+// and tells the store what changed. Every mutating call resolves once its change is durable.
+
+import {
+  ContextGcError,
+  ENCODINGS,
+  hashText,
+  systemClock,
+  titleOf,
+  type Clock,
+  type Encoding,
+  type NewSegment,
+  type Segment,
+  type SegmentMeta,
+  type SegmentType,
+  type Tier,
+  type TokenCounter,
+} from './model';
+import { SegmentTable, TIER_STASHED, TIER_WORKING, TYPE_CODE, FLAG_PINNED } from './table';
+import type { SegmentPatch, SegmentStore } from './store/types';
+import { DEFAULT_LIMITS, validateIds, validateNewSegment, validateTags, validateText, type Limits } from './validate';
+import { analyze, DEFAULT_THRESHOLDS, type UsageReport } from './analysis';
+import { plan as buildPlan, percentOf, type GcPlan } from './gc/gc';
+import { createTokenCounter } from './tokens';
+import { composeSnapshot, SNAPSHOT_TAG, type TaskContext, type TaskInfo } from './tasks';
+
+export interface EngineSettings {
+  /** Token budget of the model in use (default 1,000,000). */
+  budget: number;
+  /** Warning thresholds in percent (default 60, 80, 90). */
+  thresholds: number[];
+  /** How many of the newest messages are GC roots (default 20). */
+  recentMessages: number;
+}
+
+export const DEFAULT_SETTINGS: EngineSettings = { budget: 1_000_000, thresholds: [...DEFAULT_THRESHOLDS], recentMessages: 20 };
+
+export interface EngineOptions {
+  store: SegmentStore;
+  encoding?: Encoding;
+  clock?: Clock;
+  settings?: Partial<EngineSettings>;
+  limits?: Partial<Limits>;
+  /** Replace the token counter (tests); defaults to the exact, cached js-tiktoken counter for `encoding`. */
+  tokenCounter?: TokenCounter;
+  /** Name of the project (workspace) this engine serves. */
+  project?: string;
+}
+
+/** What every mutation answers: what changed and what it did to the working set. */
+export interface ChangeResult {
+  action: 'add' | 'update' | 'touch' | 'stash' | 'restore' | 'pin' | 'unpin' | 'delete' | 'gc' | 'task';
+  ids: number[];
+  /** Tokens the change moved into (+) or out of (-) the working set. */
+  tokenDelta: number;
+  workingTokens: number;
+  workingSegments: number;
+  percent: number;
+  /** Ids the call named that were already in the asked-for state. */
+  unchanged: number[];
+}
+
+export type ChangeListener = (change: ChangeResult) => void;
+
+export interface ListQuery {
+  tier?: Tier;
+  taskId?: string;
+  filePath?: string;
+  type?: SegmentType;
+  pinned?: boolean;
+  sort?: 'recent' | 'tokens' | 'id';
+  limit?: number;
+}
+
+export interface GcRequest {
+  targetTokens?: number;
+  targetPercent?: number;
+  includeReachable?: boolean;
+}
+
+export interface GcApplyRequest {
+  ids: number[];
+  mode?: 'stash' | 'delete';
+  confirm?: boolean;
+}
+
+const KV_NEXT_ID = 'nextId';
+const KV_CURRENT_TASK = 'currentTask';
+const KV_TASKS = 'tasks';
+const KV_LAST_GC = 'lastGc';
+const KV_SWITCH_STASH = 'switchStash:';
+/** Survivors of this many GCs move to the old generation. */
+export const PROMOTE_AFTER = 1;
+
+export class ContextEngine {
+  readonly table = new SegmentTable();
+  readonly project: string;
+  private settingsValue: EngineSettings;
+  private counter: TokenCounter;
+  private readonly clock: Clock;
+  private readonly limits: Limits;
+  private nextId = 1;
+  private currentTaskId: string | null = null;
+  private tasks: Record<string, TaskInfo> = {};
+  private activeFiles: string[] = [];
+  private readonly listeners = new Set<ChangeListener>();
+  private workingTokens = 0;
+  private workingCount = 0;
+  private closed = false;
+
+  private constructor(
+    readonly store: SegmentStore,
+    opts: EngineOptions,
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.settingsValue = { ...DEFAULT_SETTINGS };
+    this.configure(opts.settings ?? {});
+    this.counter = opts.tokenCounter ?? createTokenCounter(opts.encoding ?? 'o200k_base');
+    this.project = opts.project ?? 'default';
+  }
+
+  /** Loads the table from the store. The store stays usable by the caller only through the engine. */
+  static async open(opts: EngineOptions): Promise<ContextEngine> {
+    const engine = new ContextEngine(opts.store, opts);
+    engine.load();
+    return engine;
+  }
+
+  private load(): void {
+    const t = this.table;
+    let maxId = 0;
+    this.store.scanMeta((meta) => {
+      t.put(meta);
+      if (meta.id > maxId) maxId = meta.id;
+    });
+    this.nextId = Math.max(Number(this.store.getKv(KV_NEXT_ID) ?? 1), maxId + 1);
+    this.currentTaskId = this.store.getKv(KV_CURRENT_TASK) ?? null;
+    this.tasks = JSON.parse(this.store.getKv(KV_TASKS) ?? '{}') as Record<string, TaskInfo>;
+    this.recomputeTotals();
+  }
+
+  private recomputeTotals(): void {
+    const t = this.table;
+    let tokens = 0;
+    let n = 0;
+    for (let id = 1; id < t.end; id++) {
+      if (t.alive[id] === 1 && t.tier[id] === TIER_WORKING) {
+        tokens += t.tokens[id];
+        n++;
+      }
+    }
+    this.workingTokens = tokens;
+    this.workingCount = n;
+  }
+
+  // ---------------------------------------------------------------- settings and bindings
+
+  get settings(): Readonly<EngineSettings> {
+    return this.settingsValue;
+  }
+
+  get encoding(): Encoding {
+    return this.counter.encoding;
+  }
+
+  /** Changes settings; invalid values are refused with a message naming the setting. */
+  configure(patch: Partial<EngineSettings>): EngineSettings {
+    const next = { ...this.settingsValue, ...patch };
+    if (!Number.isInteger(next.budget) || next.budget < 1) {
+      throw new ContextGcError('invalid_argument', `The token budget must be a whole number of tokens, 1 or more (got ${JSON.stringify(next.budget)}).`);
+    }
+    const th = next.thresholds;
+    if (!Array.isArray(th) || th.length === 0 || th.some((x, i) => typeof x !== 'number' || !(x > 0 && x <= 100) || (i > 0 && x <= th[i - 1]))) {
+      throw new ContextGcError('invalid_argument', `Thresholds must be increasing percentages between 0 and 100 (got ${JSON.stringify(th)}).`);
+    }
+    if (!Number.isInteger(next.recentMessages) || next.recentMessages < 0 || next.recentMessages > 10_000) {
+      throw new ContextGcError('invalid_argument', `recentMessages must be a whole number from 0 to 10000 (got ${JSON.stringify(next.recentMessages)}).`);
+    }
+    this.settingsValue = { ...next, thresholds: [...th] };
+    return this.settingsValue;
+  }
+
+  /** The files in active/visible editors (workspace-relative): their segments are GC roots. */
+  setActiveFiles(paths: readonly string[]): void {
+    this.activeFiles = [...new Set(paths)];
+  }
+
+  get activeFilePaths(): readonly string[] {
+    return this.activeFiles;
+  }
+
+  onDidChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  has(id: number): boolean {
+    return this.table.has(id);
+  }
+
+  getMeta(id: number): SegmentMeta {
+    this.requireOpen();
+    if (!this.table.has(id)) throw new ContextGcError('not_found', `No segment with id ${id}.`);
+    return { ...this.table.meta(id), title: this.store.getTitles([id]).get(id) ?? '' };
+  }
+
+  get(id: number): Segment {
+    const meta = this.getMeta(id);
+    return { ...meta, text: this.store.getText(id) ?? '' };
+  }
+
+  metas(ids: readonly number[]): SegmentMeta[] {
+    const titles = this.store.getTitles(ids);
+    return ids.filter((id) => this.table.has(id)).map((id) => ({ ...this.table.meta(id), title: titles.get(id) ?? '' }));
+  }
+
+  texts(ids: readonly number[]): Map<number, string> {
+    return this.store.getTexts(ids);
+  }
+
+  /** Segments matching simple filters, through the table's postings where a filter allows. */
+  list(q: ListQuery = {}): SegmentMeta[] {
+    this.requireOpen();
+    const t = this.table;
+    let ids: Iterable<number>;
+    if (q.filePath !== undefined) ids = t.idsForFile(q.filePath);
+    else if (q.taskId !== undefined) ids = t.idsForTask(q.taskId);
+    else ids = rangeIds(t.end);
+    const tier = q.tier === undefined ? -1 : q.tier === 'working' ? TIER_WORKING : TIER_STASHED;
+    const typeCode = q.type === undefined ? -1 : TYPE_CODE[q.type];
+    const task = q.taskId === undefined ? undefined : t.tasks.lookup(q.taskId);
+    const out: number[] = [];
+    for (const id of ids) {
+      if (t.alive[id] !== 1) continue;
+      if (tier >= 0 && t.tier[id] !== tier) continue;
+      if (typeCode >= 0 && t.type[id] !== typeCode) continue;
+      if (task !== undefined && t.task[id] !== task) continue;
+      if (q.taskId !== undefined && task === undefined) continue;
+      if (q.pinned !== undefined && t.isPinned(id) !== q.pinned) continue;
+      out.push(id);
+    }
+    const sort = q.sort ?? 'id';
+    if (sort === 'recent') out.sort((a, b) => t.touched[b] - t.touched[a] || b - a);
+    else if (sort === 'tokens') out.sort((a, b) => t.tokens[b] - t.tokens[a] || a - b);
+    return this.metas(q.limit === undefined ? out : out.slice(0, q.limit));
+  }
+
+  get currentTask(): string | null {
+    return this.currentTaskId;
+  }
+
+  // ---------------------------------------------------------------- adding and changing
+
+  async add(input: NewSegment): Promise<SegmentMeta> {
+    return (await this.addMany([input]))[0];
+  }
+
+  /** Adds segments all or nothing: one invalid segment rejects the batch and changes nothing. */
+  async addMany(inputs: readonly NewSegment[]): Promise<SegmentMeta[]> {
+    this.requireOpen();
+    if (!Array.isArray(inputs) || inputs.length === 0) throw new ContextGcError('invalid_argument', 'Give at least one segment to add.');
+    const clean = inputs.map((s, i) => validateNewSegment(s, this.limits, (id) => this.table.has(id), inputs.length > 1 ? i : undefined));
+    const now = this.clock.now();
+    const segments: Segment[] = clean.map((c, i) => {
+      const id = this.nextId + i;
+      return {
+        id,
+        type: c.type,
+        tier: c.tier,
+        taskId: c.taskId ?? this.currentTaskId,
+        filePath: c.filePath,
+        lineStart: c.lineStart,
+        lineEnd: c.lineEnd,
+        tags: c.tags,
+        source: c.source,
+        refs: c.refs,
+        pinned: c.pinned,
+        generation: 'young',
+        survivals: 0,
+        createdAt: c.createdAt ?? now,
+        touchedAt: c.createdAt ?? now,
+        tokens: this.counter.count(c.text),
+        encoding: this.counter.encoding,
+        textHash: hashText(c.text),
+        title: titleOf(c.text),
+        chars: c.text.length,
+        text: c.text,
+      };
+    });
+    this.nextId += segments.length;
+    this.store.insert(segments);
+    this.store.setKv(KV_NEXT_ID, String(this.nextId));
+    let delta = 0;
+    for (const s of segments) {
+      const { text: _text, ...meta } = s;
+      this.table.put(meta);
+      if (s.tier === 'working') {
+        delta += s.tokens;
+        this.workingCount++;
+      }
+      this.onIndex?.add(s.id, s.text, s.filePath, s.tags);
+    }
+    this.workingTokens += delta;
+    await this.store.commit();
+    this.emit('add', segments.map((s) => s.id), delta, []);
+    return segments.map(({ text: _text, ...meta }) => meta);
+  }
+
+  /** Replaces a segment's text; the token count is taken again only when the text changed. */
+  async updateText(id: number, text: string): Promise<SegmentMeta> {
+    this.requireOpen();
+    const [sid] = validateIds([id], (x) => this.table.has(x));
+    validateText(text, this.limits);
+    const t = this.table;
+    const hash = hashText(text);
+    const old = t.meta(sid);
+    const now = this.clock.now();
+    if (hash === old.textHash && old.encoding === this.counter.encoding) {
+      await this.touch([sid]);
+      return this.getMeta(sid);
+    }
+    const tokens = this.counter.count(text);
+    const patch: SegmentPatch = { id: sid, text, tokens, encoding: this.counter.encoding, textHash: hash, title: titleOf(text), chars: text.length, touchedAt: now };
+    this.store.update([patch]);
+    t.tokens[sid] = tokens;
+    t.chars[sid] = text.length;
+    t.touched[sid] = now;
+    t.hashHi[sid] = parseInt(hash.slice(0, 8), 16) >>> 0;
+    t.hashLo[sid] = parseInt(hash.slice(8), 16) >>> 0;
+    const delta = t.tier[sid] === TIER_WORKING ? tokens - old.tokens : 0;
+    this.workingTokens += delta;
+    this.onIndex?.update(sid, text, old.filePath, old.tags);
+    await this.store.commit();
+    this.emit('update', [sid], delta, []);
+    return this.getMeta(sid);
+  }
+
+  /** Marks segments as used now (recency feeds the GC score). */
+  async touch(ids: readonly number[]): Promise<ChangeResult> {
+    this.requireOpen();
+    const valid = validateIds(ids, (x) => this.table.has(x));
+    const now = this.clock.now();
+    for (const id of valid) this.table.touched[id] = now;
+    this.store.update(valid.map((id) => ({ id, touchedAt: now })));
+    await this.store.commit();
+    return this.emit('touch', valid, 0, []);
+  }
+
+  async setTags(id: number, tags: string[]): Promise<SegmentMeta> {
+    this.requireOpen();
+    const [sid] = validateIds([id], (x) => this.table.has(x));
+    const clean = validateTags(tags, this.limits);
+    this.table.setTags(sid, clean);
+    this.store.update([{ id: sid, tags: clean }]);
+    this.onIndex?.update(sid, this.store.getText(sid) ?? '', this.table.meta(sid).filePath, clean);
+    await this.store.commit();
+    return this.getMeta(sid);
+  }
+
+  // ---------------------------------------------------------------- tiers and pins
+
+  /** Moves segments out of the working set. Pinned segments are refused: unpin them first. */
+  async stash(ids: readonly number[]): Promise<ChangeResult> {
+    this.requireOpen();
+    const valid = validateIds(ids, (x) => this.table.has(x));
+    const pinned = valid.filter((id) => this.table.isPinned(id));
+    if (pinned.length > 0) {
+      throw new ContextGcError('pinned', `Segment${pinned.length > 1 ? 's' : ''} ${pinned.join(', ')} ${pinned.length > 1 ? 'are' : 'is'} pinned; unpin before stashing.`, { ids: pinned });
+    }
+    return this.moveTier(valid, TIER_STASHED, 'stash');
+  }
+
+  async restore(ids: readonly number[]): Promise<ChangeResult> {
+    this.requireOpen();
+    const valid = validateIds(ids, (x) => this.table.has(x));
+    return this.moveTier(valid, TIER_WORKING, 'restore');
+  }
+
+  private async moveTier(ids: number[], to: number, action: 'stash' | 'restore'): Promise<ChangeResult> {
+    const t = this.table;
+    const now = this.clock.now();
+    const moved: number[] = [];
+    const unchanged: number[] = [];
+    let delta = 0;
+    for (const id of ids) {
+      if (t.tier[id] === to) {
+        unchanged.push(id);
+        continue;
+      }
+      t.tier[id] = to;
+      if (to === TIER_WORKING) t.touched[id] = now;
+      delta += to === TIER_WORKING ? t.tokens[id] : -t.tokens[id];
+      this.workingCount += to === TIER_WORKING ? 1 : -1;
+      moved.push(id);
+    }
+    const tier: Tier = to === TIER_WORKING ? 'working' : 'stashed';
+    if (moved.length > 0) {
+      this.store.update(moved.map((id) => (to === TIER_WORKING ? { id, tier, touchedAt: now } : { id, tier })));
+      this.workingTokens += delta;
+      await this.store.commit();
+    }
+    return this.emit(action, moved, delta, unchanged);
+  }
+
+  async pin(ids: readonly number[]): Promise<ChangeResult> {
+    return this.setPinned(ids, true);
+  }
+
+  async unpin(ids: readonly number[]): Promise<ChangeResult> {
+    return this.setPinned(ids, false);
+  }
+
+  private async setPinned(ids: readonly number[], pinned: boolean): Promise<ChangeResult> {
+    this.requireOpen();
+    const valid = validateIds(ids, (x) => this.table.has(x));
+    const changed = valid.filter((id) => this.table.isPinned(id) !== pinned);
+    const unchanged = valid.filter((id) => this.table.isPinned(id) === pinned);
+    for (const id of changed) this.table.setPinned(id, pinned);
+    if (changed.length > 0) {
+      this.store.update(changed.map((id) => ({ id, pinned })));
+      await this.store.commit();
+    }
+    return this.emit(pinned ? 'pin' : 'unpin', changed, 0, unchanged);
+  }
+
+  /** Deletes segments for good. Needs `confirm: true`; pinned segments are refused. References to them are dropped. */
+  async delete(ids: readonly number[], opts: { confirm?: boolean } = {}): Promise<ChangeResult> {
+    this.requireOpen();
+    const valid = validateIds(ids, (x) => this.table.has(x));
+    if (opts.confirm !== true) {
+      throw new ContextGcError('confirm_required', `Deleting ${valid.length} segment${valid.length === 1 ? '' : 's'} cannot be undone; pass confirm to delete, or stash instead.`, { ids: valid });
+    }
+    const pinned = valid.filter((id) => this.table.isPinned(id));
+    if (pinned.length > 0) throw new ContextGcError('pinned', `Segment${pinned.length > 1 ? 's' : ''} ${pinned.join(', ')} ${pinned.length > 1 ? 'are' : 'is'} pinned; unpin before deleting.`, { ids: pinned });
+    return this.deleteNow(valid, 'delete');
+  }
+
+  private async deleteNow(ids: number[], action: 'delete' | 'gc'): Promise<ChangeResult> {
+    const t = this.table;
+    const gone = new Set(ids);
+    // Drop references to deleted segments from the segments that hold them.
+    const patches: SegmentPatch[] = [];
+    for (let id = 1; id < t.end; id++) {
+      const refs = t.refs[id];
+      if (!refs || gone.has(id) || t.alive[id] !== 1) continue;
+      if (refs.some((r) => gone.has(r))) {
+        const next = Array.from(refs).filter((r) => !gone.has(r));
+        t.setRefs(id, next);
+        patches.push({ id, refs: next });
+      }
+    }
+    let delta = 0;
+    for (const id of ids) {
+      if (t.tier[id] === TIER_WORKING) {
+        delta -= t.tokens[id];
+        this.workingCount--;
+      }
+      t.remove(id);
+      this.onIndex?.remove(id);
+    }
+    if (patches.length > 0) this.store.update(patches);
+    this.store.delete(ids);
+    this.workingTokens += delta;
+    await this.store.commit();
+    return this.emit(action, ids, delta, []);
+  }
+
+  // ---------------------------------------------------------------- analysis and GC
+
+  usage(): UsageReport {
+    this.requireOpen();
+    return analyze(this.table, {
+      now: this.clock.now(),
+      budget: this.settingsValue.budget,
+      thresholds: this.settingsValue.thresholds,
+      currentTask: this.currentTaskId,
+      activeFiles: this.activeFiles,
+      recentMessages: this.settingsValue.recentMessages,
+    });
+  }
+
+  /** Working-set totals without the full analysis (cheap: kept up to date on every change). */
+  totals(): { workingTokens: number; workingSegments: number; percent: number; budget: number } {
+    return { workingTokens: this.workingTokens, workingSegments: this.workingCount, percent: percentOf(this.workingTokens, this.settingsValue.budget), budget: this.settingsValue.budget };
+  }
+
+  planGc(req: GcRequest = {}): GcPlan {
+    this.requireOpen();
+    if (req.targetTokens !== undefined && (!Number.isFinite(req.targetTokens) || req.targetTokens < 0)) {
+      throw new ContextGcError('invalid_argument', `targetTokens must be a number of tokens, 0 or more (got ${JSON.stringify(req.targetTokens)}).`);
+    }
+    if (req.targetPercent !== undefined && (!Number.isFinite(req.targetPercent) || req.targetPercent < 0 || req.targetPercent > 100)) {
+      throw new ContextGcError('invalid_argument', `targetPercent must be between 0 and 100 (got ${JSON.stringify(req.targetPercent)}).`);
+    }
+    return buildPlan(
+      this.table,
+      {
+        now: this.clock.now(),
+        budget: this.settingsValue.budget,
+        currentTask: this.currentTaskId,
+        activeFiles: this.activeFiles,
+        recentMessages: this.settingsValue.recentMessages,
+        targetTokens: req.targetTokens,
+        targetPercent: req.targetPercent,
+        includeReachable: req.includeReachable,
+      },
+      this.workingTokens,
+    );
+  }
+
+  /**
+   * Applies a plan (or the ids the user kept of it): stash by default, delete only with confirm.
+   * Pinned segments are never collected. Working segments that survive age toward the old generation.
+   */
+  async applyGc(req: GcApplyRequest): Promise<ChangeResult> {
+    this.requireOpen();
+    const mode = req.mode ?? 'stash';
+    if (mode !== 'stash' && mode !== 'delete') throw new ContextGcError('invalid_argument', `mode must be "stash" or "delete" (got ${JSON.stringify(mode)}).`);
+    const valid = validateIds(req.ids, (x) => this.table.has(x));
+    const pinned = valid.filter((id) => this.table.isPinned(id));
+    if (pinned.length > 0) throw new ContextGcError('pinned', `Pinned segments are never collected: ${pinned.join(', ')}.`, { ids: pinned });
+    if (mode === 'delete' && req.confirm !== true) {
+      throw new ContextGcError('confirm_required', `Collecting by delete removes ${valid.length} segment${valid.length === 1 ? '' : 's'} for good; pass confirm, or use mode "stash".`);
+    }
+    const t = this.table;
+    const collected = valid.filter((id) => t.tier[id] === TIER_WORKING);
+    const unchanged = valid.filter((id) => t.tier[id] !== TIER_WORKING);
+    const collectedSet = new Set(collected);
+    // Age the survivors: every working segment the collection left behind.
+    const aging: SegmentPatch[] = [];
+    for (let id = 1; id < t.end; id++) {
+      if (t.alive[id] !== 1 || t.tier[id] !== TIER_WORKING || collectedSet.has(id)) continue;
+      const survivals = Math.min(65535, t.survivals[id] + 1);
+      t.survivals[id] = survivals;
+      const old = survivals >= PROMOTE_AFTER;
+      if (old) t.flags[id] |= 2;
+      aging.push({ id, survivals, generation: old ? 'old' : 'young' });
+    }
+    if (aging.length > 0) this.store.update(aging);
+    let result: ChangeResult;
+    if (mode === 'delete') {
+      result = await this.deleteNow(collected, 'gc');
+      this.store.setKv(KV_LAST_GC, JSON.stringify({ ids: [], mode, at: this.clock.now() }));
+    } else {
+      const now = this.clock.now();
+      let delta = 0;
+      for (const id of collected) {
+        t.tier[id] = TIER_STASHED;
+        delta -= t.tokens[id];
+        this.workingCount--;
+      }
+      this.workingTokens += delta;
+      this.store.update(collected.map((id) => ({ id, tier: 'stashed' as const })));
+      this.store.setKv(KV_LAST_GC, JSON.stringify({ ids: collected, mode, at: now }));
+      await this.store.commit();
+      result = this.emit('gc', collected, delta, unchanged);
+    }
+    return { ...result, unchanged };
+  }
+
+  /** Restores what the last stash-mode GC moved out (what is still stashed of it). */
+  async undoLastGc(): Promise<ChangeResult> {
+    this.requireOpen();
+    const last = JSON.parse(this.store.getKv(KV_LAST_GC) ?? 'null') as { ids: number[]; mode: string } | null;
+    if (!last || last.ids.length === 0) throw new ContextGcError('not_found', last?.mode === 'delete' ? 'The last GC deleted its segments; there is nothing to undo.' : 'There is no GC to undo.');
+    const ids = last.ids.filter((id) => this.table.has(id));
+    this.store.setKv(KV_LAST_GC, 'null');
+    if (ids.length === 0) {
+      await this.store.commit();
+      return this.emit('restore', [], 0, []);
+    }
+    return this.moveTier(ids, TIER_WORKING, 'restore');
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  listTasks(): TaskInfo[] {
+    const known = new Map(Object.entries(this.tasks));
+    for (const id of this.table.tasks.values) if (!known.has(id) && this.table.idsForTask(id).length > 0) known.set(id, { id, title: id, createdAt: 0, lastActiveAt: 0 });
+    return [...known.values()].sort((a, b) => b.lastActiveAt - a.lastActiveAt || a.id.localeCompare(b.id));
+  }
+
+  /**
+   * Makes `taskId` the current task. Switching away stashes the previous task's unpinned working segments
+   * (remembered, so switching back restores them) unless `stashPrevious` is false.
+   */
+  async setCurrentTask(taskId: string, opts: { title?: string; stashPrevious?: boolean } = {}): Promise<ChangeResult & { previous: string | null; restored: number[]; stashed: number[] }> {
+    this.requireOpen();
+    if (typeof taskId !== 'string' || taskId.trim() === '' || taskId.length > this.limits.maxIdLength) {
+      throw new ContextGcError('invalid_argument', `A task id must be a non-empty string of at most ${this.limits.maxIdLength} characters.`);
+    }
+    const previous = this.currentTaskId;
+    const now = this.clock.now();
+    const stashed: number[] = [];
+    const restored: number[] = [];
+    let delta = 0;
+    if (previous !== taskId) {
+      const t = this.table;
+      if (previous !== null && opts.stashPrevious !== false) {
+        for (const id of t.idsForTask(previous)) {
+          if (t.tier[id] === TIER_WORKING && (t.flags[id] & FLAG_PINNED) === 0) stashed.push(id);
+        }
+        if (stashed.length > 0) delta += (await this.moveTier(stashed, TIER_STASHED, 'stash')).tokenDelta;
+        this.store.setKv(KV_SWITCH_STASH + previous, JSON.stringify(stashed));
+      }
+      const back = JSON.parse(this.store.getKv(KV_SWITCH_STASH + taskId) ?? '[]') as number[];
+      for (const id of back) if (t.has(id) && t.tier[id] === TIER_STASHED) restored.push(id);
+      if (restored.length > 0) delta += (await this.moveTier(restored, TIER_WORKING, 'restore')).tokenDelta;
+      if (back.length > 0) this.store.setKv(KV_SWITCH_STASH + taskId, '[]');
+    }
+    const info = this.tasks[taskId] ?? { id: taskId, title: taskId, createdAt: now, lastActiveAt: now };
+    info.lastActiveAt = now;
+    if (opts.title !== undefined) info.title = opts.title;
+    this.tasks[taskId] = info;
+    this.currentTaskId = taskId;
+    this.store.setKv(KV_CURRENT_TASK, taskId);
+    this.store.setKv(KV_TASKS, JSON.stringify(this.tasks));
+    await this.store.commit();
+    const result = this.emit('task', [...stashed, ...restored], delta, []);
+    return { ...result, previous, restored, stashed };
+  }
+
+  taskContext(taskId: string | null = this.currentTaskId, opts: { limit?: number } = {}): TaskContext {
+    this.requireOpen();
+    if (taskId === null) throw new ContextGcError('no_task', 'No current task; set one first (context_set_current_task).');
+    const t = this.table;
+    const ids = t.idsForTask(taskId);
+    const working = ids.filter((id) => t.tier[id] === TIER_WORKING).sort((a, b) => t.touched[b] - t.touched[a] || b - a);
+    const stashedIds = ids.filter((id) => t.tier[id] === TIER_STASHED);
+    const snapshots = ids.filter((id) => t.type[id] === TYPE_CODE.summary && t.tags[id]?.includes(t.tagNames.lookup(SNAPSHOT_TAG) ?? -1)).sort((a, b) => b - a);
+    const files = new Map<string, number>();
+    for (const id of working) {
+      const f = t.file[id];
+      if (f >= 0) files.set(t.files.values[f], (files.get(t.files.values[f]) ?? 0) + t.tokens[id]);
+    }
+    const limit = opts.limit ?? 50;
+    return {
+      task: this.tasks[taskId] ?? { id: taskId, title: taskId, createdAt: 0, lastActiveAt: 0 },
+      current: taskId === this.currentTaskId,
+      working: this.metas(working.slice(0, limit)),
+      workingSegments: working.length,
+      workingTokens: working.reduce((s, id) => s + t.tokens[id], 0),
+      stashedSegments: stashedIds.length,
+      stashedTokens: stashedIds.reduce((s, id) => s + t.tokens[id], 0),
+      files: [...files.entries()].map(([path, tokens]) => ({ path, tokens })).sort((a, b) => b.tokens - a.tokens || a.path.localeCompare(b.path)),
+      snapshots: snapshots.map((id) => ({ id, createdAt: t.created[id], tokens: t.tokens[id] })),
+    };
+  }
+
+  /** Captures the task's pinned segments, decisions, recent messages and files as one summary segment. */
+  async snapshotTask(taskId: string | null = this.currentTaskId): Promise<SegmentMeta> {
+    this.requireOpen();
+    if (taskId === null) throw new ContextGcError('no_task', 'No current task to snapshot; set one first.');
+    const t = this.table;
+    const ids = t.idsForTask(taskId).filter((id) => !(t.type[id] === TYPE_CODE.summary && t.tags[id]?.includes(t.tagNames.lookup(SNAPSHOT_TAG) ?? -1)));
+    if (ids.length === 0) throw new ContextGcError('not_found', `Task "${taskId}" has no segments to snapshot.`);
+    const info = this.tasks[taskId] ?? { id: taskId, title: taskId, createdAt: 0, lastActiveAt: 0 };
+    const { text, refs } = composeSnapshot(info, ids.map((id) => this.table.meta(id)), (sel) => this.store.getTexts(sel), this.clock.now(), this.settingsValue.recentMessages);
+    return this.add({ text, type: 'summary', taskId, tags: [SNAPSHOT_TAG], refs, source: 'agent' });
+  }
+
+  /** Brings a snapshot back: makes its task current and restores the snapshot and the segments it lists. */
+  async restoreSnapshot(snapshotId: number): Promise<ChangeResult> {
+    this.requireOpen();
+    const meta = this.getMeta(snapshotId);
+    if (meta.type !== 'summary' || !meta.tags.includes(SNAPSHOT_TAG) || meta.taskId === null) {
+      throw new ContextGcError('invalid_argument', `Segment ${snapshotId} is not a task snapshot.`);
+    }
+    if (this.currentTaskId !== meta.taskId) await this.setCurrentTask(meta.taskId);
+    const ids = [snapshotId, ...meta.refs.filter((id) => this.table.has(id))];
+    return this.restore(ids);
+  }
+
+  // ---------------------------------------------------------------- encoding
+
+  /** Switches the encoding and recounts every segment whose count was taken with another encoding. */
+  async setEncoding(encoding: Encoding, onProgress?: (done: number, total: number) => void): Promise<{ recounted: number; tokenDelta: number }> {
+    this.requireOpen();
+    if (encoding === this.counter.encoding) return { recounted: 0, tokenDelta: 0 };
+    const next = createTokenCounter(encoding);
+    const t = this.table;
+    const code = ENCODINGS.indexOf(encoding);
+    const todo: number[] = [];
+    for (let id = 1; id < t.end; id++) if (t.alive[id] === 1 && t.encoding[id] !== code) todo.push(id);
+    const before = this.workingTokens;
+    const chunk = 2000;
+    for (let i = 0; i < todo.length; i += chunk) {
+      const ids = todo.slice(i, i + chunk);
+      const texts = this.store.getTexts(ids);
+      const patches: SegmentPatch[] = [];
+      for (const id of ids) {
+        const tokens = next.count(texts.get(id) ?? '');
+        t.tokens[id] = tokens;
+        t.encoding[id] = code;
+        patches.push({ id, tokens, encoding });
+      }
+      this.store.update(patches);
+      onProgress?.(Math.min(todo.length, i + chunk), todo.length);
+      await new Promise((r) => setImmediate(r));
+    }
+    this.counter = next;
+    this.recomputeTotals();
+    await this.store.commit();
+    return { recounted: todo.length, tokenDelta: this.workingTokens - before };
+  }
+
+  // ---------------------------------------------------------------- search hook and lifecycle
+
+  /** The search index, kept in step by every change (set by the search module at open). */
+  onIndex?: {
+    add(id: number, text: string, filePath: string | null, tags: readonly string[]): void;
+    update(id: number, text: string, filePath: string | null, tags: readonly string[]): void;
+    remove(id: number): void;
+  };
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    await this.store.close();
+  }
+
+  private requireOpen(): void {
+    if (this.closed) throw new ContextGcError('store_closed', 'The context engine is closed.');
+  }
+
+  private emit(action: ChangeResult['action'], ids: number[], tokenDelta: number, unchanged: number[]): ChangeResult {
+    const change: ChangeResult = {
+      action,
+      ids,
+      tokenDelta,
+      workingTokens: this.workingTokens,
+      workingSegments: this.workingCount,
+      percent: percentOf(this.workingTokens, this.settingsValue.budget),
+      unchanged,
+    };
+    if (ids.length > 0) for (const l of this.listeners) l(change);
+    return change;
+  }
+}
+
+function* rangeIds(end: number): Generator<number> {
+  for (let id = 1; id < end; id++) yield id;
+}

@@ -1,0 +1,358 @@
+// The collector: roots -> mark -> score -> plan, over the struct-of-arrays table.
+//
+// Roots (working segments only: a stashed segment is out of context and keeps nothing alive):
+//   pinned; the current task's key segments (decisions, summaries, notes, or tagged "key");
+//   segments bound to the active/visible editors; the last N messages.
+// Mark follows references from the roots (to any tier).
+// Sweep scores every working, unpinned segment by recency, type importance, reference count and
+// generation. Unreachable segments are offered first; reachable ones only when still over the target;
+// roots last of all. A heap hands out the lowest scores until the target is met: O(n + k log n).
+
+import { SEGMENT_TYPES, type SegmentType } from '../model';
+import { FLAG_OLD, FLAG_PINNED, TIER_WORKING, TYPE_CODE, type SegmentTable } from '../table';
+import { MinHeap } from './heap';
+
+export const ROOT_PINNED = 1;
+export const ROOT_TASK = 2;
+export const ROOT_EDITOR = 4;
+export const ROOT_RECENT = 8;
+export type RootKind = 'pinned' | 'task' | 'editor' | 'recent';
+const ROOT_NAMES: Record<number, RootKind> = { 1: 'pinned', 2: 'task', 4: 'editor', 8: 'recent' };
+
+/** How much each type is worth keeping, 0..1 (indexed like SEGMENT_TYPES). */
+export const TYPE_IMPORTANCE: Record<SegmentType, number> = {
+  message: 0.4,
+  code: 0.5,
+  log: 0.15,
+  note: 0.8,
+  decision: 1,
+  summary: 0.9,
+};
+const TYPE_WEIGHT = Float64Array.from(SEGMENT_TYPES, (t) => TYPE_IMPORTANCE[t]);
+const TASK_ROOT_TYPES = new Set([TYPE_CODE.decision, TYPE_CODE.summary, TYPE_CODE.note]);
+export const KEY_TAG = 'key';
+
+export interface RootOptions {
+  currentTask: string | null;
+  /** Workspace-relative paths of the files in active/visible editors. */
+  activeFiles: readonly string[];
+  /** How many of the newest messages are roots. */
+  recentMessages: number;
+}
+
+export interface MarkResult {
+  /** For every id: 0 = unreachable, else the root-kind bit it was first reached from (for reasons). */
+  reachedBy: Uint8Array;
+  /** For every id: root-kind bits when the id is itself a root. */
+  rootBits: Uint8Array;
+  roots: Record<RootKind, number>;
+  reachableWorking: number;
+  reachableWorkingTokens: number;
+  unreachableWorking: number;
+  unreachableWorkingTokens: number;
+}
+
+/** Computes roots and marks everything reachable from them. */
+export function mark(t: SegmentTable, opts: RootOptions): MarkResult {
+  const end = t.end;
+  const rootBits = new Uint8Array(end);
+  const reachedBy = new Uint8Array(end);
+  const roots: Record<RootKind, number> = { pinned: 0, task: 0, editor: 0, recent: 0 };
+  const working = (id: number) => t.alive[id] === 1 && t.tier[id] === TIER_WORKING;
+
+  // Pinned (a full pass over one byte column), and recent messages (a bounded heap over the same pass).
+  const n = Math.max(0, opts.recentMessages | 0);
+  const recent = new RecentHeap(n);
+  const messageCode = TYPE_CODE.message;
+  const alive = t.alive;
+  const tier = t.tier;
+  const flags = t.flags;
+  const type = t.type;
+  for (let id = 1; id < end; id++) {
+    if (alive[id] !== 1 || tier[id] !== TIER_WORKING) continue;
+    if ((flags[id] & FLAG_PINNED) !== 0) rootBits[id] |= ROOT_PINNED;
+    if (n > 0 && type[id] === messageCode) recent.offer(id, t.created[id]);
+  }
+  for (const id of recent.ids()) rootBits[id] |= ROOT_RECENT;
+
+  // The current task's key segments, through the task postings.
+  if (opts.currentTask !== null) {
+    const keyTag = t.tagNames.lookup(KEY_TAG);
+    for (const id of t.idsForTask(opts.currentTask)) {
+      if (!working(id)) continue;
+      if (TASK_ROOT_TYPES.has(type[id]) || (keyTag !== undefined && t.tags[id]?.includes(keyTag))) rootBits[id] |= ROOT_TASK;
+    }
+  }
+  // Segments bound to open editors, through the file postings.
+  for (const file of new Set(opts.activeFiles)) {
+    for (const id of t.idsForFile(file)) if (working(id)) rootBits[id] |= ROOT_EDITOR;
+  }
+
+  // Mark: depth-first over references from every root.
+  let stack = new Int32Array(1024);
+  let sp = 0;
+  for (let id = 1; id < end; id++) {
+    const bits = rootBits[id];
+    if (bits === 0) continue;
+    for (const k of [ROOT_PINNED, ROOT_TASK, ROOT_EDITOR, ROOT_RECENT]) if (bits & k) roots[ROOT_NAMES[k]]++;
+    const first = bits & -bits;
+    if (reachedBy[id] !== 0) continue;
+    reachedBy[id] = first;
+    stack[sp++] = id;
+    while (sp > 0) {
+      const cur = stack[--sp];
+      const refs = t.refs[cur];
+      if (!refs) continue;
+      for (let i = 0; i < refs.length; i++) {
+        const r = refs[i];
+        if (reachedBy[r] !== 0 || alive[r] !== 1) continue;
+        reachedBy[r] = first;
+        if (sp === stack.length) {
+          const next = new Int32Array(stack.length * 2);
+          next.set(stack);
+          stack = next;
+        }
+        stack[sp++] = r;
+      }
+    }
+  }
+
+  let reachableWorking = 0;
+  let reachableWorkingTokens = 0;
+  let unreachableWorking = 0;
+  let unreachableWorkingTokens = 0;
+  const tokens = t.tokens;
+  for (let id = 1; id < end; id++) {
+    if (alive[id] !== 1 || tier[id] !== TIER_WORKING) continue;
+    if (reachedBy[id] !== 0) {
+      reachableWorking++;
+      reachableWorkingTokens += tokens[id];
+    } else {
+      unreachableWorking++;
+      unreachableWorkingTokens += tokens[id];
+    }
+  }
+  return { reachedBy, rootBits, roots, reachableWorking, reachableWorkingTokens, unreachableWorking, unreachableWorkingTokens };
+}
+
+/** Keeps the `cap` newest (by created time, then id) among offered ids. */
+class RecentHeap {
+  private readonly keys: Float64Array;
+  private readonly vals: Int32Array;
+  private size = 0;
+  constructor(private readonly cap: number) {
+    this.keys = new Float64Array(cap);
+    this.vals = new Int32Array(cap);
+  }
+  private lt(i: number, j: number): boolean {
+    return this.keys[i] < this.keys[j] || (this.keys[i] === this.keys[j] && this.vals[i] < this.vals[j]);
+  }
+  private swap(i: number, j: number): void {
+    const k = this.keys[i];
+    this.keys[i] = this.keys[j];
+    this.keys[j] = k;
+    const v = this.vals[i];
+    this.vals[i] = this.vals[j];
+    this.vals[j] = v;
+  }
+  offer(id: number, key: number): void {
+    if (this.cap === 0) return;
+    if (this.size < this.cap) {
+      let i = this.size++;
+      this.keys[i] = key;
+      this.vals[i] = id;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (!this.lt(i, p)) break;
+        this.swap(i, p);
+        i = p;
+      }
+      return;
+    }
+    if (key < this.keys[0] || (key === this.keys[0] && id < this.vals[0])) return;
+    this.keys[0] = key;
+    this.vals[0] = id;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= this.size) break;
+      const r = l + 1;
+      const m = r < this.size && this.lt(r, l) ? r : l;
+      if (!this.lt(m, i)) break;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+  ids(): Int32Array {
+    return this.vals.subarray(0, this.size);
+  }
+}
+
+export interface ScoreOptions {
+  now: number;
+  /** Recency halves every this many milliseconds (default 6 h). */
+  halfLifeMs?: number;
+}
+
+export const DEFAULT_HALF_LIFE_MS = 6 * 3600_000;
+
+/** Score of one segment in [0, 1]: higher is more worth keeping. */
+export function scoreOf(t: SegmentTable, id: number, now: number, halfLifeMs = DEFAULT_HALF_LIFE_MS): number {
+  const age = Math.max(0, now - t.touched[id]);
+  const recency = Math.pow(2, -age / halfLifeMs);
+  const typeScore = TYPE_WEIGHT[t.type[id]];
+  const refScore = Math.min(1, Math.log2(1 + Math.max(0, t.inDegree[id])) / 3);
+  const genScore = (t.flags[id] & FLAG_OLD) !== 0 ? Math.min(1, 0.5 + t.survivals[id] * 0.1) : 0;
+  return 0.45 * recency + 0.3 * typeScore + 0.15 * refScore + 0.1 * genScore;
+}
+
+export interface PlanOptions extends RootOptions, ScoreOptions {
+  budget: number;
+  /** Free at least this many tokens. */
+  targetTokens?: number;
+  /** Or: bring the working set under this percent of the budget (default 60, under the first warning band). */
+  targetPercent?: number;
+  /** Offer reachable (but unpinned) segments when the unreachable ones do not meet the target (default true). */
+  includeReachable?: boolean;
+}
+
+export interface GcCandidate {
+  id: number;
+  type: SegmentType;
+  tokens: number;
+  /** Keep-worthiness in [0, 1]; lower goes first. */
+  score: number;
+  reachable: boolean;
+  /** Which root keeps it reachable, when it is. */
+  reachedFrom: RootKind | null;
+  reason: string;
+}
+
+export interface GcPlan {
+  budget: number;
+  workingTokens: number;
+  targetTokens: number;
+  plannedTokens: number;
+  /** Tokens the target asked for that the plan could not free (everything left is pinned or excluded). */
+  shortfall: number;
+  workingTokensAfter: number;
+  percentBefore: number;
+  percentAfter: number;
+  candidates: GcCandidate[];
+  roots: Record<RootKind, number>;
+  reachableSegments: number;
+  unreachableSegments: number;
+  unreachableTokens: number;
+  createdAt: number;
+  timings: { markMs: number; scoreMs: number; selectMs: number };
+}
+
+const PHASE_REACHABLE = 1;
+const PHASE_ROOT = 2;
+
+/** Builds a GC plan. Pure: changes nothing. */
+export function plan(t: SegmentTable, opts: PlanOptions, workingTokens: number): GcPlan {
+  const t0 = performance.now();
+  const m = mark(t, opts);
+  const t1 = performance.now();
+  const budget = opts.budget;
+  const targetTokens = Math.max(
+    0,
+    Math.ceil(
+      opts.targetTokens !== undefined
+        ? opts.targetTokens
+        : workingTokens - (budget * (opts.targetPercent ?? 60)) / 100,
+    ),
+  );
+  const includeReachable = opts.includeReachable ?? true;
+  const halfLife = opts.halfLifeMs ?? DEFAULT_HALF_LIFE_MS;
+  const candidates: GcCandidate[] = [];
+  let planned = 0;
+  let t2 = t1;
+  if (targetTokens > 0) {
+    // Score every working, unpinned segment into parallel arrays; the phase lifts reachable and root
+    // segments above every unreachable one, so the heap hands them out only after.
+    const end = t.end;
+    const scores = new Float64Array(t.count);
+    const ids = new Int32Array(t.count);
+    let k = 0;
+    for (let id = 1; id < end; id++) {
+      if (t.alive[id] !== 1 || t.tier[id] !== TIER_WORKING || (t.flags[id] & FLAG_PINNED) !== 0) continue;
+      const reached = m.reachedBy[id] !== 0;
+      if (reached && !includeReachable) continue;
+      const phase = m.rootBits[id] !== 0 ? PHASE_ROOT : reached ? PHASE_REACHABLE : 0;
+      scores[k] = phase + scoreOf(t, id, opts.now, halfLife);
+      ids[k] = id;
+      k++;
+    }
+    t2 = performance.now();
+    const heap = new MinHeap(scores, ids, k);
+    while (planned < targetTokens) {
+      const next = heap.pop();
+      if (!next) break;
+      const id = next.id;
+      planned += t.tokens[id];
+      const reachedBit = m.reachedBy[id];
+      candidates.push({
+        id,
+        type: SEGMENT_TYPES[t.type[id]],
+        tokens: t.tokens[id],
+        score: round3(next.score - Math.floor(next.score)),
+        reachable: reachedBit !== 0,
+        reachedFrom: reachedBit !== 0 ? ROOT_NAMES[reachedBit] : null,
+        reason: reasonFor(t, id, opts.now, reachedBit, m.rootBits[id]),
+      });
+    }
+  }
+  const t3 = performance.now();
+  const after = workingTokens - planned;
+  return {
+    budget,
+    workingTokens,
+    targetTokens,
+    plannedTokens: planned,
+    shortfall: Math.max(0, targetTokens - planned),
+    workingTokensAfter: after,
+    percentBefore: percentOf(workingTokens, budget),
+    percentAfter: percentOf(after, budget),
+    candidates,
+    roots: m.roots,
+    reachableSegments: m.reachableWorking,
+    unreachableSegments: m.unreachableWorking,
+    unreachableTokens: m.unreachableWorkingTokens,
+    createdAt: opts.now,
+    timings: { markMs: round3(t1 - t0), scoreMs: round3(t2 - t1), selectMs: round3(t3 - t2) },
+  };
+}
+
+export function percentOf(tokens: number, budget: number): number {
+  return budget > 0 ? Math.round((tokens / budget) * 1000) / 10 : 0;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** "unreachable log, touched 3 h ago, not referenced" — the why of a candidate, for people and agents. */
+export function reasonFor(t: SegmentTable, id: number, now: number, reachedBit: number, rootBits: number): string {
+  const type = SEGMENT_TYPES[t.type[id]];
+  const parts: string[] = [];
+  if (rootBits !== 0) parts.push(`${ROOT_NAMES[rootBits & -rootBits]} root ${type}, offered only because the target is still not met`);
+  else if (reachedBit !== 0) parts.push(`${type} reachable from a ${ROOT_NAMES[reachedBit]} root, offered because unreachable segments did not meet the target`);
+  else parts.push(`unreachable ${type}`);
+  parts.push(`touched ${formatAge(now - t.touched[id])} ago`);
+  const refs = t.inDegree[id];
+  parts.push(refs === 0 ? 'not referenced' : `referenced by ${refs}`);
+  if ((t.flags[id] & FLAG_OLD) !== 0) parts.push(`survived ${t.survivals[id]} GC${t.survivals[id] === 1 ? '' : 's'}`);
+  return parts.join(', ');
+}
+
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.round(m / 60);
+  if (h < 48) return `${h} h`;
+  return `${Math.round(h / 24)} d`;
+}

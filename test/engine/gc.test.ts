@@ -1,0 +1,156 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HOUR, memoryEngine, words } from './helpers';
+import { ContextGcError } from '../../src/engine/model';
+import { mark } from '../../src/engine/gc/gc';
+import { MinHeap } from '../../src/engine/gc/heap';
+
+/**
+ * The reference graph (task T is current, editor shows b.ts, the last 2 messages are roots):
+ *   1 decision(T) -> 2 code a.ts -> 3 log            task root and what it reaches
+ *   4 log, 10 h old                                   unreachable
+ *   5 message, oldest                                 unreachable (not among the last 2)
+ *   6 message                                         recent root
+ *   7 message, newest -> 8 note (task U)              recent root reaches 8
+ *   9 code b.ts                                       editor root
+ *   10 log, pinned                                    pinned root
+ *   11 code c.ts, 1 h old                             unreachable
+ */
+async function referenceGraph() {
+  const ctx = await memoryEngine({ settings: { budget: 1000, recentMessages: 2 } });
+  const { engine, clock } = ctx;
+  await engine.setCurrentTask('T');
+  const at = (hoursAgo: number) => clock.time - hoursAgo * HOUR;
+  const add = (s: Parameters<typeof engine.add>[0]) => engine.add(s);
+  await add({ type: 'decision', text: words(10), createdAt: at(5) }); // 1
+  await add({ type: 'code', text: words(100), filePath: 'src/a.ts', createdAt: at(5) }); // 2
+  await add({ type: 'log', text: words(50), createdAt: at(5) }); // 3
+  await add({ type: 'log', text: words(200), createdAt: at(10) }); // 4
+  await add({ type: 'message', text: words(20), createdAt: at(9) }); // 5
+  await add({ type: 'message', text: words(20), createdAt: at(2) }); // 6
+  await add({ type: 'message', text: words(20), createdAt: at(1) }); // 7
+  await add({ type: 'note', text: words(30), taskId: 'U', createdAt: at(8) }); // 8
+  await add({ type: 'code', text: words(100), filePath: 'src/b.ts', createdAt: at(7) }); // 9
+  await add({ type: 'log', text: words(40), pinned: true, createdAt: at(9) }); // 10
+  await add({ type: 'code', text: words(60), filePath: 'src/c.ts', createdAt: at(1) }); // 11
+  // References are given at creation; wire them now that all ids exist.
+  engine.table.setRefs(1, [2]);
+  engine.table.setRefs(2, [3]);
+  engine.table.setRefs(7, [8]);
+  engine.setActiveFiles(['src/b.ts']);
+  return ctx;
+}
+
+test('mark finds exactly the segments reachable from the four kinds of root', async () => {
+  const { engine } = await referenceGraph();
+  const m = mark(engine.table, { currentTask: 'T', activeFiles: ['src/b.ts'], recentMessages: 2 });
+  const reachable = [...Array(12).keys()].filter((id) => m.reachedBy[id] !== 0);
+  assert.deepEqual(reachable, [1, 2, 3, 6, 7, 8, 9, 10]);
+  assert.deepEqual(m.roots, { pinned: 1, task: 1, editor: 1, recent: 2 });
+  assert.equal(m.unreachableWorking, 3);
+  assert.equal(m.unreachableWorkingTokens, 200 + 20 + 60);
+  assert.equal(m.reachableWorkingTokens, 10 + 100 + 50 + 20 + 20 + 30 + 100 + 40);
+});
+
+test('the plan takes unreachable segments first, lowest score first, until the target is met', async () => {
+  const { engine } = await referenceGraph();
+  const plan = engine.planGc({ targetTokens: 210 });
+  assert.deepEqual(plan.candidates.map((c) => c.id), [4, 5]);
+  assert.equal(plan.plannedTokens, 220);
+  assert.equal(plan.workingTokens, 650);
+  assert.equal(plan.workingTokensAfter, 430);
+  assert.equal(plan.percentBefore, 65);
+  assert.equal(plan.percentAfter, 43);
+  assert.equal(plan.shortfall, 0);
+  assert.equal(plan.candidates[0].reason, 'unreachable log, touched 10 h ago, not referenced');
+  assert.equal(plan.candidates[1].reason, 'unreachable message, touched 9 h ago, not referenced');
+  assert.equal(plan.candidates[0].reachable, false);
+});
+
+test('reachable segments come only after every unreachable one, roots last, pinned never', async () => {
+  const { engine } = await referenceGraph();
+  const plan = engine.planGc({ targetTokens: 10_000 });
+  assert.deepEqual(plan.candidates.map((c) => c.id), [4, 5, 11, 3, 2, 8, 9, 6, 7, 1]);
+  assert.ok(!plan.candidates.some((c) => c.id === 10), 'the pinned segment is never planned');
+  assert.equal(plan.plannedTokens, 610);
+  assert.equal(plan.shortfall, 10_000 - 610);
+  const three = plan.candidates.find((c) => c.id === 3)!;
+  assert.equal(three.reachedFrom, 'task');
+  assert.equal(three.reason, 'log reachable from a task root, offered because unreachable segments did not meet the target, touched 5 h ago, referenced by 1');
+  assert.equal(plan.candidates.find((c) => c.id === 9)!.reason, 'editor root code, offered only because the target is still not met, touched 7 h ago, not referenced');
+});
+
+test('without includeReachable the plan stops at the unreachable set', async () => {
+  const { engine } = await referenceGraph();
+  const plan = engine.planGc({ targetTokens: 10_000, includeReachable: false });
+  assert.deepEqual(plan.candidates.map((c) => c.id), [4, 5, 11]);
+});
+
+test('the default target brings the working set under 60% of the budget', async () => {
+  const { engine } = await referenceGraph();
+  const plan = engine.planGc();
+  assert.equal(plan.targetTokens, 50);
+  assert.deepEqual(plan.candidates.map((c) => c.id), [4]);
+  engine.configure({ budget: 2000 });
+  assert.deepEqual(engine.planGc().candidates, []);
+  assert.equal(engine.planGc().targetTokens, 0);
+});
+
+test('applying a plan stashes its candidates, ages the survivors, and can be undone', async () => {
+  const { engine } = await referenceGraph();
+  const plan = engine.planGc({ targetTokens: 210 });
+  const result = await engine.applyGc({ ids: plan.candidates.map((c) => c.id) });
+  assert.deepEqual(result.ids, [4, 5]);
+  assert.equal(result.tokenDelta, -220);
+  assert.equal(result.workingTokens, 430);
+  assert.equal(engine.getMeta(4).tier, 'stashed');
+  assert.equal(engine.getMeta(1).generation, 'old');
+  assert.equal(engine.getMeta(1).survivals, 1);
+  assert.equal(engine.getMeta(4).survivals, 0);
+  assert.equal(engine.getMeta(4).generation, 'young');
+  const undo = await engine.undoLastGc();
+  assert.deepEqual(undo.ids, [4, 5]);
+  assert.equal(undo.workingTokens, 650);
+  await assert.rejects(engine.undoLastGc(), { reason: 'not_found', message: 'There is no GC to undo.' });
+});
+
+test('GC refuses pinned ids and deleting without confirm', async () => {
+  const { engine } = await referenceGraph();
+  await assert.rejects(engine.applyGc({ ids: [4, 10] }), (e: unknown) => ContextGcError.is(e, 'pinned') && e.message === 'Pinned segments are never collected: 10.');
+  await assert.rejects(engine.applyGc({ ids: [4], mode: 'delete' }), {
+    reason: 'confirm_required',
+    message: 'Collecting by delete removes 1 segment for good; pass confirm, or use mode "stash".',
+  });
+  assert.equal(engine.getMeta(4).tier, 'working');
+  const done = await engine.applyGc({ ids: [4], mode: 'delete', confirm: true });
+  assert.deepEqual(done.ids, [4]);
+  assert.equal(engine.has(4), false);
+  await assert.rejects(engine.undoLastGc(), { message: 'The last GC deleted its segments; there is nothing to undo.' });
+});
+
+test('survivors of a GC score higher than young segments of the same age and type', async () => {
+  const { engine, clock } = await memoryEngine({ settings: { budget: 100, recentMessages: 0 } });
+  await engine.add({ type: 'log', text: words(30) }); // 1
+  await engine.add({ type: 'log', text: words(30) }); // 2
+  await engine.applyGc({ ids: [2] }); // 1 survives and grows old
+  await engine.restore([2]);
+  clock.advance(HOUR);
+  await engine.touch([1, 2]);
+  const plan = engine.planGc({ targetTokens: 1 });
+  assert.deepEqual(plan.candidates.map((c) => c.id), [2]);
+});
+
+test('the heap pops the lowest score first and breaks ties by the lower id', () => {
+  const scores = Float64Array.from([0.5, 0.1, 0.5, 0.9, 0.1]);
+  const ids = Int32Array.from([10, 20, 5, 7, 3]);
+  const heap = new MinHeap(scores, ids, 5);
+  const out: number[] = [];
+  for (let x = heap.pop(); x; x = heap.pop()) out.push(x.id);
+  assert.deepEqual(out, [3, 20, 5, 10, 7]);
+});
+
+test('planGc rejects a bad target with a message naming it', async () => {
+  const { engine } = await memoryEngine();
+  assert.throws(() => engine.planGc({ targetTokens: -5 }), { reason: 'invalid_argument', message: 'targetTokens must be a number of tokens, 0 or more (got -5).' });
+  assert.throws(() => engine.planGc({ targetPercent: 150 }), { reason: 'invalid_argument', message: 'targetPercent must be between 0 and 100 (got 150).' });
+});
