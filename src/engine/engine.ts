@@ -24,6 +24,40 @@ import { analyze, DEFAULT_THRESHOLDS, type UsageReport } from './analysis';
 import { plan as buildPlan, percentOf, type GcPlan } from './gc/gc';
 import { createTokenCounter } from './tokens';
 import { composeSnapshot, SNAPSHOT_TAG, type TaskContext, type TaskInfo } from './tasks';
+import type { SearchHit, SearchRequest, SearchResult as IndexSearchResult } from './search/types';
+
+/** What the engine needs of a full-text index: kept in step with every change, queried with filters. */
+export interface SearchBackend {
+  add(id: number, text: string, filePath: string | null, tags: readonly string[]): void;
+  update(id: number, text: string, filePath: string | null, tags: readonly string[]): void;
+  remove(id: number): void;
+  search(req: SearchRequest, now: number): IndexSearchResult;
+}
+
+export interface EngineHit extends SearchHit {
+  meta: SegmentMeta;
+}
+
+export interface SearchResult extends Omit<IndexSearchResult, 'hits'> {
+  query: string;
+  project: string;
+  hits: EngineHit[];
+  /** Tokens of all returned hits together (what pasting them into context would cost). */
+  tokens: number;
+  tookMs: number;
+}
+
+export interface EngineInfo {
+  project: string;
+  encoding: Encoding;
+  settings: EngineSettings;
+  currentTask: string | null;
+  activeFiles: string[];
+  segments: number;
+  workingTokens: number;
+  workingSegments: number;
+  percent: number;
+}
 
 export interface EngineSettings {
   /** Token budget of the model in use (default 1,000,000). */
@@ -708,14 +742,44 @@ export class ContextEngine {
     return { recounted: todo.length, tokenDelta: this.workingTokens - before };
   }
 
-  // ---------------------------------------------------------------- search hook and lifecycle
+  // ---------------------------------------------------------------- search and lifecycle
 
-  /** The search index, kept in step by every change (set by the search module at open). */
-  onIndex?: {
-    add(id: number, text: string, filePath: string | null, tags: readonly string[]): void;
-    update(id: number, text: string, filePath: string | null, tags: readonly string[]): void;
-    remove(id: number): void;
-  };
+  /** The full-text index, kept in step by every change. */
+  private onIndex?: SearchBackend;
+
+  attachSearch(backend: SearchBackend): void {
+    this.onIndex = backend;
+  }
+
+  /** Ranked full-text search with metadata filters; hits carry their metadata. */
+  search(req: SearchRequest): SearchResult {
+    this.requireOpen();
+    if (typeof req !== 'object' || req === null || typeof req.query !== 'string') {
+      throw new ContextGcError('invalid_argument', 'search needs a query string.');
+    }
+    if (!this.onIndex) throw new ContextGcError('invalid_argument', 'Search is not available: this engine was opened without a search index.');
+    const t0 = performance.now();
+    if (req.project !== undefined && req.project !== this.project) {
+      return { query: req.query, project: this.project, hits: [], total: 0, terms: [], corrections: [], skippedForTokens: 0, partial: false, plan: 'none', tokens: 0, tookMs: 0 };
+    }
+    const res = this.onIndex.search(req, this.clock.now());
+    const metas = new Map(this.metas(res.hits.map((h) => h.id)).map((m) => [m.id, m]));
+    const hits = res.hits.filter((h) => metas.has(h.id)).map((h) => ({ ...h, meta: metas.get(h.id)! }));
+    return { ...res, query: req.query, project: this.project, hits, tokens: hits.reduce((s, h) => s + h.tokens, 0), tookMs: Math.round((performance.now() - t0) * 100) / 100 };
+  }
+
+  info(): EngineInfo {
+    this.requireOpen();
+    return {
+      project: this.project,
+      encoding: this.encoding,
+      settings: { ...this.settingsValue, thresholds: [...this.settingsValue.thresholds] },
+      currentTask: this.currentTaskId,
+      activeFiles: [...this.activeFiles],
+      segments: this.table.count,
+      ...this.totals(),
+    };
+  }
 
   async close(): Promise<void> {
     if (this.closed) return;
