@@ -1,0 +1,352 @@
+// The append-only journal that makes each change durable without rewriting the database.
+//
+// A journal file is `journal.<seq>` (seq: 1, 2, ... zero-padded) in the store directory:
+//   header   16 bytes: "CGC-JRNL", u32 format version, u32 seq
+//   records  u32 payload length, u32 CRC-32 of the payload, payload (UTF-8 JSON of one JournalOp)
+// All integers little-endian. One store call (insert, update, delete, setKv) is one record, so replay
+// applies a call entirely or not at all.
+//
+// Group commit: changes are framed and queued in memory; `commit()` resolves once everything queued
+// before the call is written and fdatasync'd. One flush loop runs at a time; calls that arrive while a
+// flush is in progress share the next one, so many changes and many commit() calls cost one fsync.
+//
+// Reading tolerates a torn tail (a crash mid-append): the scan stops at the first record that is short
+// or fails its checksum and says where the good part ends, so the owner can truncate there.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import type { Segment } from '../model';
+import { ContextGcError } from '../model';
+import type { SegmentPatch } from './types';
+
+export type JournalOp =
+  | { op: 'insert'; segments: Segment[] }
+  | { op: 'update'; patches: SegmentPatch[] }
+  | { op: 'delete'; ids: number[] }
+  | { op: 'kv'; key: string; value: string };
+
+export const JOURNAL_MAGIC = 'CGC-JRNL';
+export const JOURNAL_FORMAT = 1;
+export const HEADER_BYTES = 16;
+export const RECORD_HEADER_BYTES = 8;
+/** A length field above this is taken as damage, not as a record. */
+export const MAX_RECORD_BYTES = 1 << 30;
+
+// ---- CRC-32 (IEEE) ---------------------------------------------------------------------------------
+
+let crcTable: Int32Array | undefined;
+function crc32Js(buf: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Int32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c;
+    }
+  }
+  let crc = -1;
+  for (let i = 0; i < buf.length; i++) crc = crcTable[(crc ^ buf[i]!) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
+}
+
+type Crc = (buf: Uint8Array) => number;
+const nativeCrc = (zlib as unknown as { crc32?: Crc }).crc32;
+/** CRC-32 as zlib computes it (native when Node has zlib.crc32, else a table in JS). */
+export const crc32: Crc = nativeCrc ? (buf) => nativeCrc(buf) >>> 0 : crc32Js;
+
+// ---- files -----------------------------------------------------------------------------------------
+
+export function journalName(seq: number): string {
+  return `journal.${String(seq).padStart(6, '0')}`;
+}
+
+/** Journals in `dir`, ascending by seq. */
+export function listJournals(dir: string): { seq: number; file: string }[] {
+  const out: { seq: number; file: string }[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    const m = /^journal\.(\d+)$/.exec(name);
+    if (m) out.push({ seq: Number(m[1]), file: path.join(dir, name) });
+  }
+  return out.sort((a, b) => a.seq - b.seq);
+}
+
+export function journalHeader(seq: number): Buffer {
+  const b = Buffer.alloc(HEADER_BYTES);
+  b.write(JOURNAL_MAGIC, 0, 'latin1');
+  b.writeUInt32LE(JOURNAL_FORMAT, 8);
+  b.writeUInt32LE(seq, 12);
+  return b;
+}
+
+/** fsync a directory so a created, renamed or deleted entry survives a crash. A no-op where unsupported. */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch (err) {
+    if (process.platform !== 'win32') throw err;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Frames one op as a record: length, CRC, JSON payload. */
+export function encodeRecord(op: JournalOp): Buffer {
+  const json = JSON.stringify(op);
+  const len = Buffer.byteLength(json, 'utf8');
+  const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + len);
+  buf.write(json, RECORD_HEADER_BYTES, 'utf8');
+  buf.writeUInt32LE(len, 0);
+  buf.writeUInt32LE(crc32(buf.subarray(RECORD_HEADER_BYTES)), 4);
+  return buf;
+}
+
+export interface JournalScan {
+  seq: number;
+  /** Records that passed their checksum. */
+  records: number;
+  /** Bytes of header + good records: where the journal should end. */
+  goodBytes: number;
+  /** File size as read. */
+  size: number;
+  /** What stopped the scan before the end of the file, if anything. */
+  problem?: {
+    /** `torn`: the last record is incomplete or fails its checksum (a crash mid-append);
+     *  `corrupt`: a bad record with more data after it, or a bad header. */
+    kind: 'torn' | 'corrupt';
+    offset: number;
+    detail: string;
+  };
+}
+
+/**
+ * Reads a journal and hands each good record's op to `apply`, in order. Stops at the first bad
+ * record. A file shorter than its header (a crash while creating it) is an empty journal.
+ */
+export function scanJournal(file: string, expectSeq: number, apply: (op: JournalOp) => void): JournalScan {
+  const buf = fs.readFileSync(file);
+  const scan: JournalScan = { seq: expectSeq, records: 0, goodBytes: 0, size: buf.length };
+  if (buf.length < HEADER_BYTES) {
+    if (buf.length > 0) scan.problem = { kind: 'torn', offset: 0, detail: `header is ${buf.length} of ${HEADER_BYTES} bytes` };
+    return scan;
+  }
+  if (buf.toString('latin1', 0, 8) !== JOURNAL_MAGIC || buf.readUInt32LE(8) !== JOURNAL_FORMAT || buf.readUInt32LE(12) !== expectSeq) {
+    scan.problem = { kind: 'corrupt', offset: 0, detail: 'the header is not a Context GC journal header for this file' };
+    return scan;
+  }
+  let off = HEADER_BYTES;
+  scan.goodBytes = off;
+  while (off < buf.length) {
+    if (buf.length - off < RECORD_HEADER_BYTES) {
+      scan.problem = { kind: 'torn', offset: off, detail: `record header cut short (${buf.length - off} bytes)` };
+      break;
+    }
+    const len = buf.readUInt32LE(off);
+    const sum = buf.readUInt32LE(off + 4);
+    const end = off + RECORD_HEADER_BYTES + len;
+    if (len === 0 || len > MAX_RECORD_BYTES) {
+      scan.problem = { kind: end >= buf.length ? 'torn' : 'corrupt', offset: off, detail: `impossible record length ${len}` };
+      break;
+    }
+    if (end > buf.length) {
+      scan.problem = { kind: 'torn', offset: off, detail: `record of ${len} bytes cut short at ${buf.length - off - RECORD_HEADER_BYTES}` };
+      break;
+    }
+    const payload = buf.subarray(off + RECORD_HEADER_BYTES, end);
+    if (crc32(payload) !== sum) {
+      scan.problem = { kind: end === buf.length ? 'torn' : 'corrupt', offset: off, detail: 'checksum mismatch' };
+      break;
+    }
+    let op: JournalOp;
+    try {
+      op = JSON.parse(payload.toString('utf8')) as JournalOp;
+    } catch {
+      scan.problem = { kind: 'corrupt', offset: off, detail: 'record passes its checksum but is not JSON' };
+      break;
+    }
+    apply(op);
+    scan.records++;
+    off = end;
+    scan.goodBytes = off;
+  }
+  return scan;
+}
+
+// ---- the writer ------------------------------------------------------------------------------------
+
+interface Waiter {
+  target: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Bytes queued without a commit() after which the writer flushes on its own (bounds memory in bulk loads). */
+const AUTO_FLUSH_BYTES = 4 << 20;
+
+const writeAsync = (fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> =>
+  new Promise((resolve, reject) => fs.write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
+const datasyncAsync = (fd: number): Promise<void> =>
+  new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+
+/**
+ * Appends records to the active journal file and makes them durable in groups. The file can be
+ * switched (`rotate`) between batches; records keep their order across files.
+ */
+export class JournalWriter {
+  private fd: number;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Records appended / made durable since this writer started (log sequence numbers). */
+  private appended = 0;
+  private durable = 0;
+  private waiters: Waiter[] = [];
+  private running: Promise<void> | undefined;
+  private failure: ContextGcError | undefined;
+  /** True while a write + fdatasync is in flight (the file must not be switched then). */
+  private writing = false;
+  /** fdatasync calls done; for stats and tests of group commit. */
+  syncs = 0;
+  /** Records made durable. */
+  get durableRecords(): number {
+    return this.durable;
+  }
+
+  /**
+   * @param afterSync called after each durable batch, while nothing is being written: the owner
+   *   rotates the journal there when it has grown past its threshold.
+   */
+  constructor(
+    public file: string,
+    public seq: number,
+    /** Bytes in the file (header + durable records). */
+    public size: number,
+    private readonly afterSync: (w: JournalWriter) => void = () => {},
+  ) {
+    this.fd = fs.openSync(file, 'r+');
+  }
+
+  /** Creates a new journal file (header fsync'd, directory fsync'd); returns its path and size. */
+  static create(dir: string, seq: number): { file: string; size: number } {
+    const file = path.join(dir, journalName(seq));
+    const fd = fs.openSync(file, 'w');
+    try {
+      fs.writeSync(fd, journalHeader(seq));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fsyncDir(dir);
+    return { file, size: HEADER_BYTES };
+  }
+
+  get failed(): ContextGcError | undefined {
+    return this.failure;
+  }
+
+  /** Nothing queued and nothing being written. */
+  get idle(): boolean {
+    return this.pending.length === 0 && !this.writing;
+  }
+
+  /** Bytes appended but not yet written. */
+  get queuedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  append(op: JournalOp): void {
+    if (this.failure) throw this.failure;
+    const rec = encodeRecord(op);
+    this.pending.push(rec);
+    this.pendingBytes += rec.length;
+    this.appended++;
+    if (this.pendingBytes >= AUTO_FLUSH_BYTES) void this.kick();
+  }
+
+  /** Resolves when every record appended before the call is on disk. */
+  commit(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const target = this.appended;
+    if (this.durable >= target) return Promise.resolve();
+    const p = new Promise<void>((resolve, reject) => this.waiters.push({ target, resolve, reject }));
+    void this.kick();
+    return p;
+  }
+
+  /** Waits until nothing is queued or being written (records appended meanwhile are waited for too). */
+  async drain(): Promise<void> {
+    while (!this.idle && !this.failure) await this.kick();
+    if (this.failure) throw this.failure;
+  }
+
+  /** Switches to another (fresh) journal file. Only while no write is in flight. */
+  rotate(file: string, seq: number, size: number): void {
+    if (this.writing) throw new Error('JournalWriter.rotate during a write');
+    const next = fs.openSync(file, 'r+');
+    fs.closeSync(this.fd);
+    this.fd = next;
+    this.file = file;
+    this.seq = seq;
+    this.size = size;
+  }
+
+  /** Flushes what is queued (best effort) and closes the file. */
+  async close(): Promise<void> {
+    await this.drain().catch(() => {});
+    fs.closeSync(this.fd);
+  }
+
+  private kick(): Promise<void> {
+    if (!this.running) {
+      this.running = this.run().finally(() => {
+        this.running = undefined;
+      });
+    }
+    return this.running;
+  }
+
+  private async run(): Promise<void> {
+    while (this.pending.length && !this.failure) {
+      const batch = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+      const upTo = this.appended;
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.writing = true;
+      try {
+        let written = 0;
+        while (written < batch.length) written += await writeAsync(this.fd, batch, written, batch.length - written, this.size + written);
+        await datasyncAsync(this.fd);
+        this.syncs++;
+        this.size += batch.length;
+      } catch (err) {
+        this.fail(err);
+        return;
+      } finally {
+        this.writing = false;
+      }
+      this.durable = upTo;
+      const still: Waiter[] = [];
+      for (const w of this.waiters) {
+        if (w.target <= upTo) w.resolve();
+        else still.push(w);
+      }
+      this.waiters = still;
+      try {
+        this.afterSync(this);
+      } catch (err) {
+        this.fail(err);
+        return;
+      }
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.failure = new ContextGcError('io_error', `Writing the journal ${this.file} failed (${err instanceof Error ? err.message : String(err)}). ` +
+      'Changes since the last successful commit are not saved; close the store and open it again.');
+    for (const w of this.waiters) w.reject(this.failure);
+    this.waiters = [];
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}

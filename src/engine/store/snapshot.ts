@@ -1,0 +1,118 @@
+// The snapshot file: a whole SQLite database image as sql.js exports it, followed by a 32-byte trailer
+// that makes the file self-checking and says which journals it already contains:
+//   "CGC-SNAP", u32 trailer version, u32 CRC-32 of the image, u64 image length (lo, hi),
+//   u32 next journal seq (journals below it are inside the image), u32 CRC-32 of the 28 bytes before.
+// SQLite ignores bytes past the page count its header records, so the file still opens in sqlite3.
+//
+// Written as temp file -> fsync -> rename -> fsync(dir): a crash leaves either the old snapshot or the
+// new one, never half of one. A damaged snapshot is moved aside (`snapshot.db.corrupt-<time>`), never
+// deleted, so someone can still look at it.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { crc32, fsyncDir } from './journal';
+
+export const SNAPSHOT_FILE = 'snapshot.db';
+export const SNAPSHOT_MAGIC = 'CGC-SNAP';
+export const TRAILER_BYTES = 32;
+const TRAILER_VERSION = 1;
+const WRITE_CHUNK = 64 << 20;
+
+export function snapshotPath(dir: string): string {
+  return path.join(dir, SNAPSHOT_FILE);
+}
+
+export function encodeTrailer(image: Uint8Array, nextSeq: number): Buffer {
+  const t = Buffer.alloc(TRAILER_BYTES);
+  t.write(SNAPSHOT_MAGIC, 0, 'latin1');
+  t.writeUInt32LE(TRAILER_VERSION, 8);
+  t.writeUInt32LE(crc32(image), 12);
+  t.writeUInt32LE(image.length % 0x100000000, 16);
+  t.writeUInt32LE(Math.floor(image.length / 0x100000000), 20);
+  t.writeUInt32LE(nextSeq, 24);
+  t.writeUInt32LE(crc32(t.subarray(0, 28)), 28);
+  return t;
+}
+
+export interface WrittenSnapshot {
+  bytes: number;
+  /** Time to write, fsync and rename (not the export). */
+  writeMs: number;
+}
+
+/** Atomically replaces `dir/snapshot.db` with `image` + trailer. */
+export function writeSnapshot(dir: string, image: Uint8Array, nextSeq: number): WrittenSnapshot {
+  const t0 = performance.now();
+  const target = snapshotPath(dir);
+  const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  const trailer = encodeTrailer(image, nextSeq);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    for (let off = 0; off < image.length; ) {
+      off += fs.writeSync(fd, image, off, Math.min(WRITE_CHUNK, image.length - off));
+    }
+    fs.writeSync(fd, trailer);
+    fs.fsyncSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, target);
+  fsyncDir(dir);
+  return { bytes: image.length + TRAILER_BYTES, writeMs: performance.now() - t0 };
+}
+
+export interface LoadedSnapshot {
+  image: Uint8Array;
+  nextSeq: number;
+  bytes: number;
+}
+
+/** Thrown (internally) when the snapshot fails its checks; the caller moves it aside. */
+export class SnapshotDamage extends Error {}
+
+/** Reads and verifies the snapshot; undefined when there is none. Throws SnapshotDamage when it fails a check. */
+export function readSnapshot(dir: string): LoadedSnapshot | undefined {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(snapshotPath(dir));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  if (buf.length < TRAILER_BYTES) throw new SnapshotDamage(`it is ${buf.length} bytes long, too short to be a snapshot`);
+  const t = buf.subarray(buf.length - TRAILER_BYTES);
+  if (t.toString('latin1', 0, 8) !== SNAPSHOT_MAGIC) throw new SnapshotDamage('its trailer is missing (the file was cut short or overwritten)');
+  if (crc32(t.subarray(0, 28)) !== t.readUInt32LE(28)) throw new SnapshotDamage('its trailer fails its checksum');
+  if (t.readUInt32LE(8) !== TRAILER_VERSION) throw new SnapshotDamage(`its trailer version ${t.readUInt32LE(8)} is unknown`);
+  const len = t.readUInt32LE(16) + t.readUInt32LE(20) * 0x100000000;
+  if (len !== buf.length - TRAILER_BYTES) throw new SnapshotDamage(`its trailer says ${len} bytes of database but the file holds ${buf.length - TRAILER_BYTES}`);
+  const image = buf.subarray(0, len);
+  if (crc32(image) !== t.readUInt32LE(12)) throw new SnapshotDamage('its contents fail their checksum');
+  if (len > 0 && image.toString('latin1', 0, 16) !== 'SQLite format 3\0') throw new SnapshotDamage('it does not hold an SQLite database');
+  return { image, nextSeq: t.readUInt32LE(24), bytes: buf.length };
+}
+
+/** Renames a damaged snapshot to `snapshot.db.corrupt-<time>` and returns the new path. */
+export function moveAside(file: string, now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
+  let aside = `${file}.corrupt-${stamp}`;
+  for (let i = 1; fs.existsSync(aside); i++) aside = `${file}.corrupt-${stamp}-${i}`;
+  fs.renameSync(file, aside);
+  fsyncDir(path.dirname(file));
+  return aside;
+}
+
+/** Removes temp files a crash left behind mid-snapshot. */
+export function removeTempSnapshots(dir: string): number {
+  let n = 0;
+  for (const name of fs.readdirSync(dir)) {
+    if (name.startsWith(`${SNAPSHOT_FILE}.tmp-`)) {
+      fs.rmSync(path.join(dir, name), { force: true });
+      n++;
+    }
+  }
+  return n;
+}

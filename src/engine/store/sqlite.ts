@@ -1,0 +1,558 @@
+// The durable per-workspace store: a SegmentStore over one sql.js database per project directory,
+// made durable by an append-only journal instead of by rewriting the database.
+//
+// On disk (the directory the caller gives):
+//   snapshot.db        the database as of journal <base> (SQLite image + checksummed trailer; snapshot.ts)
+//   journal.<seq>      every change since, one record per store call (journal.ts); rotated at a size
+//                      threshold and folded into a new snapshot by a worker thread (compaction.ts)
+//   store.lock         the single writer's lock (lock.ts)
+//
+// Open = load snapshot + replay journals. A torn last record is dropped (and the file truncated) with a
+// warning; a damaged snapshot is moved aside and the store rebuilt from the journals. Warnings come back
+// in `openReport`, never on the console. `commit()` resolves once the journal is fdatasync'd (group
+// commit), so a change is durable in about a millisecond whatever the size of the store; a process
+// killed at any point loses no acknowledged change.
+//
+// Behaves exactly like MemoryStore (store/memory.ts), the reference; the engine does all validation.
+
+import * as fs from 'node:fs';
+import type { Segment, SegmentMeta } from '../model';
+import { ContextGcError } from '../model';
+import { defaultCompactorScript, startCompactionWorker, type CompactionJob, type RunningCompaction } from './compaction';
+import { HEADER_BYTES, JournalWriter, fsyncDir, journalHeader, listJournals, scanJournal, type JournalOp, type JournalScan } from './journal';
+import { StoreLock } from './lock';
+import { SegmentRows } from './rows';
+import { ensureSchema, SCHEMA_VERSION } from './schema';
+import { moveAside, readSnapshot, removeTempSnapshots, snapshotPath, SnapshotDamage, writeSnapshot, type LoadedSnapshot } from './snapshot';
+import { loadSqlJs, resolveWasmPath, type Database, type SqlJsStatic, type WasmOptions } from './sqljs';
+import type { SegmentPatch, SegmentStore } from './types';
+
+export const DEFAULT_SNAPSHOT_THRESHOLD = 64 << 20;
+
+export interface SqliteStoreOptions extends WasmOptions {
+  /** Who holds the store, written in the lock and shown to a second writer: "VS Code window", "cli", "mcp". */
+  purpose?: string;
+  /** Wait up to this many ms for another writer to release the store (default 0: fail at once). */
+  lockWaitMs?: number;
+  /** Rotate the journal and compact it into a new snapshot past this many bytes (default 64 MiB). */
+  snapshotThresholdBytes?: number;
+  /** Write a snapshot on close when the journals hold changes (default true). */
+  snapshotOnClose?: boolean;
+  /** Compact in a worker thread (default true); false runs export() on the owner's thread. */
+  backgroundSnapshots?: boolean;
+  /** Path of the compaction worker script (default: found beside this module). */
+  compactorScript?: string;
+  /** Clock for lock times and corrupt-file names. */
+  now?: () => number;
+}
+
+export interface OpenReport {
+  dir: string;
+  readOnly: boolean;
+  /** Problems found and handled while opening (reasons: store_corrupt, io_error). Empty when all was well. */
+  warnings: ContextGcError[];
+  snapshotLoaded: boolean;
+  snapshotBytes: number;
+  /** Reading, verifying and loading the snapshot into sql.js. */
+  snapshotMs: number;
+  /** Schema version found (0: new store) and now in use. */
+  schemaFrom: number;
+  schemaVersion: number;
+  journalFiles: number;
+  replayedRecords: number;
+  /** Replayed changes that referred to segments that no longer exist (only after a lost snapshot). */
+  replaySkipped: number;
+  replayMs: number;
+  /** Bytes cut off the end of journals (torn or damaged records). */
+  droppedBytes: number;
+  /** Time spent waiting for the lock. */
+  lockMs: number;
+  totalMs: number;
+  segments: number;
+}
+
+export interface SnapshotInfo {
+  /** background: a worker compacted rotated journals; owner: export() on the owner's thread (close, fallback). */
+  mode: 'background' | 'owner';
+  bytes: number;
+  totalMs: number;
+  exportMs: number;
+  writeMs: number;
+  /** Time the owner's thread was busy for this snapshot (rotation + cleanup, or the whole export). */
+  ownerMs: number;
+  /** Journal records folded in (background mode). */
+  records?: number;
+  at: number;
+}
+
+export interface StoreStats {
+  segments: number;
+  /** Size of the database in sql.js memory. */
+  databaseBytes: number;
+  snapshotBytes: number;
+  journalBytes: number;
+  journalFiles: number;
+  /** Changes appended but not yet written. */
+  queuedBytes: number;
+  /** fdatasync calls made on journals since open. */
+  syncs: number;
+  snapshots: number;
+  snapshotRunning: boolean;
+  lastSnapshot?: SnapshotInfo;
+  lastSnapshotError?: string;
+}
+
+const READ_ONLY_RETRIES = 3;
+
+export async function openSqliteStore(dir: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  const t0 = performance.now();
+  fs.mkdirSync(dir, { recursive: true });
+  const SQL = await loadSqlJs(opts);
+  const lock = await StoreLock.acquire(dir, { purpose: opts.purpose, waitMs: opts.lockWaitMs, now: opts.now });
+  const lockMs = performance.now() - t0;
+  try {
+    removeTempSnapshots(dir);
+    const loaded = loadState(SQL, dir, false, opts.now ?? Date.now);
+    loaded.report.lockMs = lockMs;
+    const store = new SqliteStore(dir, loaded, opts, lock);
+    await store.finishOpen(loaded);
+    loaded.report.totalMs = performance.now() - t0;
+    return store;
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+/**
+ * Opens a store for reading only: no lock, nothing written (not even a torn journal's truncation), so it
+ * is safe beside a running writer. For cross-project search and inspection; changes throw.
+ */
+export async function openSqliteStoreReadOnly(dir: string, opts: WasmOptions = {}): Promise<SqliteStore> {
+  const t0 = performance.now();
+  if (!fs.existsSync(dir)) throw new ContextGcError('not_found', `There is no store at ${dir}.`);
+  const SQL = await loadSqlJs(opts);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const loaded = loadState(SQL, dir, true, Date.now);
+      loaded.report.totalMs = performance.now() - t0;
+      return new SqliteStore(dir, loaded, opts, undefined);
+    } catch (err) {
+      // A writer compacting meanwhile can delete a journal between listing and reading it: read again.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= READ_ONLY_RETRIES) throw err;
+    }
+  }
+}
+
+interface LoadedState {
+  db: Database;
+  report: OpenReport;
+  /** First journal seq not inside the snapshot. */
+  base: number;
+  /** The last journal, to keep appending to (writable opens). */
+  last?: { seq: number; file: string; size: number };
+  /** Write a snapshot right after open (schema migrated, or the snapshot was lost). */
+  snapshotNow: boolean;
+}
+
+function loadState(SQL: SqlJsStatic, dir: string, readOnly: boolean, now: () => number): LoadedState {
+  const report: OpenReport = {
+    dir, readOnly, warnings: [], snapshotLoaded: false, snapshotBytes: 0, snapshotMs: 0, schemaFrom: 0,
+    schemaVersion: SCHEMA_VERSION, journalFiles: 0, replayedRecords: 0, replaySkipped: 0, replayMs: 0,
+    droppedBytes: 0, lockMs: 0, totalMs: 0, segments: 0,
+  };
+  const t0 = performance.now();
+  let snapshotLost = false;
+  let snap: LoadedSnapshot | undefined;
+  const damaged = (why: string): void => {
+    snapshotLost = true;
+    const file = snapshotPath(dir);
+    if (readOnly) {
+      report.warnings.push(new ContextGcError('store_corrupt', `The snapshot ${file} is damaged (${why}). ` +
+        'Showing what its journals hold; open the store for writing to move the damaged file aside.', { file }));
+    } else {
+      const aside = moveAside(file, now());
+      report.warnings.push(new ContextGcError('store_corrupt', `The snapshot ${file} is damaged (${why}). ` +
+        `It was moved to ${aside} and the store was rebuilt from its journals; changes older than the journals are missing. ` +
+        'Restore a backup of the snapshot to get them back.', { file, aside }));
+    }
+  };
+  try {
+    snap = readSnapshot(dir);
+  } catch (err) {
+    if (!(err instanceof SnapshotDamage)) throw err;
+    damaged(err.message);
+  }
+  let db: Database | undefined;
+  let migrated = false;
+  try {
+    db = new SQL.Database(snap?.image);
+    const m = ensureSchema(db, dir);
+    report.schemaFrom = m.from;
+    migrated = m.changed && m.from > 0;
+  } catch (err) {
+    db?.close();
+    if (!snap || ContextGcError.is(err, 'schema_too_new')) throw err;
+    damaged(`SQLite cannot read it: ${err instanceof Error ? err.message : String(err)}`);
+    snap = undefined;
+    db = new SQL.Database();
+    ensureSchema(db, dir);
+  }
+  report.snapshotLoaded = !!snap;
+  report.snapshotBytes = snap?.bytes ?? 0;
+  report.snapshotMs = performance.now() - t0;
+
+  const rows = new SegmentRows(db);
+  const t1 = performance.now();
+  const journals = listJournals(dir);
+  const base = snap ? snap.nextSeq : (journals[0]?.seq ?? 1);
+  const live = journals.filter((j) => j.seq >= base);
+  if (!readOnly) {
+    for (const j of journals) if (j.seq < base) fs.rmSync(j.file, { force: true });
+  }
+  let last: LoadedState['last'];
+  for (let i = 0; i < live.length; i++) {
+    const j = live[i]!;
+    if (i > 0 && j.seq !== live[i - 1]!.seq + 1) {
+      report.warnings.push(new ContextGcError('store_corrupt', `Journal files ${live[i - 1]!.seq + 1} to ${j.seq - 1} of the store at ${dir} are missing; ` +
+        'the changes they held are lost.', { dir }));
+    }
+    const scan = scanJournal(j.file, j.seq, (op: JournalOp) => {
+      report.replaySkipped += rows.apply(op);
+    });
+    report.replayedRecords += scan.records;
+    if (scan.problem) handleDamage(dir, j.file, scan, i === live.length - 1, readOnly, now, report);
+    last = { seq: j.seq, file: j.file, size: Math.max(scan.goodBytes, HEADER_BYTES) };
+  }
+  report.journalFiles = live.length;
+  report.replayMs = performance.now() - t1;
+  if (report.replaySkipped > 0) {
+    report.warnings.push(new ContextGcError('store_corrupt', `${report.replaySkipped} journaled changes of the store at ${dir} refer to segments ` +
+      'that are not in it (they were in a lost snapshot) and were skipped.', { dir }));
+  }
+  report.segments = rows.count();
+  return { db, report, base, last, snapshotNow: !readOnly && (migrated || snapshotLost) };
+}
+
+/** A journal stopped before its end: report it and (writable) cut it back to its last good record. */
+function handleDamage(dir: string, file: string, scan: JournalScan, isLast: boolean, readOnly: boolean, now: () => number, report: OpenReport): void {
+  const problem = scan.problem!;
+  const dropped = scan.size - scan.goodBytes;
+  report.droppedBytes += dropped;
+  const torn = problem.kind === 'torn' && isLast;
+  if (readOnly) {
+    report.warnings.push(new ContextGcError(torn ? 'io_error' : 'store_corrupt', `Journal ${file} ends with ${torn ? 'an incomplete' : 'a damaged'} record at byte ` +
+      `${problem.offset} (${problem.detail}); its last ${dropped} bytes were ignored.`, { file, offset: problem.offset }));
+    return;
+  }
+  let aside: string | undefined;
+  if (!torn) {
+    // More than an interrupted append: keep a copy of the whole file before cutting it.
+    const stamp = new Date(now()).toISOString().replace(/[:.]/g, '-');
+    aside = `${file}.corrupt-${stamp}`;
+    fs.copyFileSync(file, aside);
+  }
+  const fd = fs.openSync(file, 'r+');
+  try {
+    if (scan.goodBytes < HEADER_BYTES) {
+      fs.ftruncateSync(fd, 0);
+      fs.writeSync(fd, journalHeader(scan.seq), 0, HEADER_BYTES, 0);
+    } else {
+      fs.ftruncateSync(fd, scan.goodBytes);
+    }
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (torn) {
+    report.warnings.push(new ContextGcError('io_error', `Journal ${file} ended with an incomplete record at byte ${problem.offset} ` +
+      `(${problem.detail}), left by a crash during a write that was never acknowledged; it was dropped and the journal truncated.`,
+    { file, offset: problem.offset }));
+  } else {
+    report.warnings.push(new ContextGcError('store_corrupt', `Journal ${file} is damaged at byte ${problem.offset} (${problem.detail}); ` +
+      `the ${dropped} bytes from there on were dropped (a copy of the whole file is at ${aside}).`, { file, aside, offset: problem.offset }));
+  }
+  fsyncDir(dir);
+}
+
+export class SqliteStore implements SegmentStore {
+  readonly openReport: OpenReport;
+  readonly readOnly: boolean;
+  private readonly db: Database;
+  private readonly rows: SegmentRows;
+  private writer: JournalWriter | undefined;
+  private base: number;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private readonly threshold: number;
+  private compaction: { run?: RunningCompaction; done: Promise<void> } | undefined;
+  private snapshots = 0;
+  private lastSnapshot: SnapshotInfo | undefined;
+  private lastSnapshotError: string | undefined;
+  private readonly wasmPath: string;
+
+  /** @internal use openSqliteStore / openSqliteStoreReadOnly */
+  constructor(
+    readonly dir: string,
+    loaded: LoadedState,
+    private readonly opts: SqliteStoreOptions,
+    private readonly lock: StoreLock | undefined,
+  ) {
+    this.db = loaded.db;
+    this.rows = new SegmentRows(loaded.db);
+    this.openReport = loaded.report;
+    this.readOnly = !lock;
+    this.base = loaded.base;
+    this.threshold = opts.snapshotThresholdBytes ?? DEFAULT_SNAPSHOT_THRESHOLD;
+    this.wasmPath = resolveWasmPath(opts);
+  }
+
+  /** @internal second half of a writable open: the active journal, and a snapshot if one is due. */
+  async finishOpen(loaded: LoadedState): Promise<void> {
+    const active = loaded.last ?? { seq: loaded.base, ...JournalWriter.create(this.dir, loaded.base) };
+    this.writer = new JournalWriter(active.file, active.seq, active.size, (w) => this.afterSync(w));
+    if (loaded.snapshotNow) this.ownerSnapshot();
+    else if (active.size >= this.threshold) this.rotateAndCompact();
+  }
+
+  // ---- SegmentStore --------------------------------------------------------------------------------
+
+  scanMeta(visit: (meta: SegmentMeta) => void): void {
+    this.checkOpen();
+    this.rows.scanMeta(visit);
+  }
+  getText(id: number): string | undefined {
+    this.checkOpen();
+    return this.rows.getText(id);
+  }
+  getTexts(ids: readonly number[]): Map<number, string> {
+    this.checkOpen();
+    return this.rows.getTexts(ids);
+  }
+  getTitles(ids: readonly number[]): Map<number, string> {
+    this.checkOpen();
+    return this.rows.getTitles(ids);
+  }
+  insert(segments: readonly Segment[]): void {
+    const w = this.checkWritable();
+    const r = this.rows.insert(segments);
+    if (r.applied) w.append({ op: 'insert', segments: r.applied === segments.length ? (segments as Segment[]) : segments.slice(0, r.applied) });
+    if (r.error) throw r.error;
+  }
+  update(patches: readonly SegmentPatch[]): void {
+    const w = this.checkWritable();
+    const r = this.rows.update(patches);
+    if (r.applied) w.append({ op: 'update', patches: r.applied === patches.length ? (patches as SegmentPatch[]) : patches.slice(0, r.applied) });
+    if (r.error) throw r.error;
+  }
+  delete(ids: readonly number[]): void {
+    const w = this.checkWritable();
+    if (ids.length === 0) return;
+    this.rows.delete(ids);
+    w.append({ op: 'delete', ids: ids as number[] });
+  }
+  getKv(key: string): string | undefined {
+    this.checkOpen();
+    return this.rows.getKv(key);
+  }
+  setKv(key: string, value: string): void {
+    const w = this.checkWritable();
+    this.rows.setKv(key, value);
+    w.append({ op: 'kv', key, value });
+  }
+  async commit(): Promise<void> {
+    this.checkOpen();
+    if (this.writer) await this.writer.commit();
+  }
+
+  /** Makes everything durable, writes a snapshot if the journals hold changes, and releases the lock. */
+  close(): Promise<void> {
+    if (!this.closing) this.closing = this.doClose();
+    return this.closing;
+  }
+
+  // ---- beyond SegmentStore -------------------------------------------------------------------------
+
+  /**
+   * Folds the journals into a new snapshot now; resolves when it is on disk. Runs in the background
+   * (worker thread) unless backgroundSnapshots is false. Changes may go on meanwhile.
+   */
+  async snapshot(): Promise<void> {
+    const w = this.checkWritable();
+    if (this.compaction) await this.compaction.done;
+    if (!this.hasJournaledChanges()) return;
+    if (this.opts.backgroundSnapshots === false) {
+      await this.ownerSnapshotWhenIdle(w);
+      return;
+    }
+    while (!w.idle) await w.drain();
+    this.rotateAndCompact(); // in the same turn as the idle check: no write can be in flight
+    await this.compaction?.done;
+    if (this.lastSnapshotError) throw new ContextGcError('io_error', `Snapshot failed: ${this.lastSnapshotError}`);
+  }
+
+  stats(): StoreStats {
+    this.checkOpen();
+    let journalBytes = 0;
+    let journalFiles = 0;
+    for (const j of listJournals(this.dir)) {
+      if (j.seq < this.base) continue;
+      journalFiles++;
+      journalBytes += fileSize(j.file);
+    }
+    return {
+      segments: this.rows.count(),
+      databaseBytes: this.rows.byteSize(),
+      snapshotBytes: fileSize(snapshotPath(this.dir)),
+      journalBytes,
+      journalFiles,
+      queuedBytes: this.writer?.queuedBytes ?? 0,
+      syncs: this.writer?.syncs ?? 0,
+      snapshots: this.snapshots,
+      snapshotRunning: !!this.compaction,
+      lastSnapshot: this.lastSnapshot,
+      lastSnapshotError: this.lastSnapshotError,
+    };
+  }
+
+  /** Consistency problems of the database (empty when consistent). Reads every page: seconds at 1M. */
+  verify(): string[] {
+    this.checkOpen();
+    return this.rows.verify();
+  }
+
+  // ---- internals -----------------------------------------------------------------------------------
+
+  private checkOpen(): void {
+    if (this.closed) throw new ContextGcError('store_closed', 'The store is closed.');
+  }
+
+  private checkWritable(): JournalWriter {
+    this.checkOpen();
+    if (this.closing) throw new ContextGcError('store_closed', 'The store is closed.');
+    if (!this.writer) {
+      throw new ContextGcError('invalid_argument', `The store at ${this.dir} is open read-only: it cannot be changed. ` +
+        'Open it with openSqliteStore to write (one writer at a time).');
+    }
+    return this.writer;
+  }
+
+  /** Any journal (from base on) with records in it. */
+  private hasJournaledChanges(): boolean {
+    return listJournals(this.dir).some((j) => j.seq >= this.base && fileSize(j.file) > HEADER_BYTES);
+  }
+
+  /** Waits until every appended record is written, then snapshots in the same turn (nothing in flight). */
+  private async ownerSnapshotWhenIdle(w: JournalWriter): Promise<void> {
+    while (!w.idle) await w.drain();
+    this.ownerSnapshot();
+  }
+
+  /** Called by the writer after each durable batch: rotate and compact past the threshold. */
+  private afterSync(w: JournalWriter): void {
+    if (w.size >= this.threshold && !this.compaction && !this.closing) this.rotateAndCompact();
+  }
+
+  /** Starts a new journal and folds the finished ones into a new snapshot in a worker. */
+  private rotateAndCompact(): void {
+    const w = this.writer!;
+    if (this.opts.backgroundSnapshots === false) {
+      this.compaction = { done: this.ownerSnapshotWhenIdle(w).finally(() => (this.compaction = undefined)) };
+      return;
+    }
+    const t0 = performance.now();
+    const next = w.seq + 1;
+    const created = JournalWriter.create(this.dir, next);
+    w.rotate(created.file, next, created.size);
+    const job: CompactionJob = {
+      dir: this.dir,
+      wasmPath: this.wasmPath,
+      base: this.base,
+      journals: listJournals(this.dir).filter((j) => j.seq >= this.base && j.seq < next),
+      next,
+    };
+    let run: RunningCompaction;
+    try {
+      run = startCompactionWorker(job, this.opts.compactorScript ?? defaultCompactorScript());
+    } catch (err) {
+      this.lastSnapshotError = `${err instanceof Error ? err.message : String(err)} Snapshots run on the owner's thread instead.`;
+      this.compaction = { done: this.ownerSnapshotWhenIdle(w).finally(() => (this.compaction = undefined)) };
+      return;
+    }
+    const ownerStart = performance.now() - t0;
+    const done = run.done.then(
+      (r) => {
+        const t1 = performance.now();
+        this.base = next;
+        for (const j of job.journals) fs.rmSync(j.file, { force: true });
+        fsyncDir(this.dir);
+        this.snapshots++;
+        this.lastSnapshotError = undefined;
+        this.lastSnapshot = {
+          mode: 'background', bytes: r.bytes, totalMs: performance.now() - t0, exportMs: r.exportMs, writeMs: r.writeMs,
+          ownerMs: ownerStart + (performance.now() - t1), records: r.records, at: Date.now(),
+        };
+      },
+      (err: unknown) => {
+        if (this.closing) return;
+        this.lastSnapshotError = err instanceof Error ? err.message : String(err);
+      },
+    );
+    this.compaction = { run, done: done.finally(() => (this.compaction = undefined)) };
+  }
+
+  /**
+   * Snapshot on this thread: export() blocks it (~1.8 s at 1M segments). Used on close, after a
+   * migration or a lost snapshot, and when no worker can run. Only call with the writer idle, so the
+   * image holds exactly the journals below the new one.
+   */
+  private ownerSnapshot(): void {
+    const w = this.writer!;
+    if (!w.idle) throw new Error('ownerSnapshot with writes in flight');
+    const t0 = performance.now();
+    const next = w.seq + 1;
+    const created = JournalWriter.create(this.dir, next);
+    w.rotate(created.file, next, created.size);
+    const image = this.db.export();
+    const t1 = performance.now();
+    const written = writeSnapshot(this.dir, image, next);
+    for (const j of listJournals(this.dir)) if (j.seq < next) fs.rmSync(j.file, { force: true });
+    fsyncDir(this.dir);
+    this.base = next;
+    this.snapshots++;
+    const totalMs = performance.now() - t0;
+    this.lastSnapshot = { mode: 'owner', bytes: written.bytes, totalMs, exportMs: t1 - t0, writeMs: written.writeMs, ownerMs: totalMs, at: Date.now() };
+  }
+
+  private async doClose(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const w = this.writer;
+      if (w) {
+        let failure: unknown;
+        await w.drain().catch((err: unknown) => (failure = err));
+        if (this.compaction) {
+          await this.compaction.run?.terminate();
+          await this.compaction.done.catch(() => {});
+        }
+        if (!failure && this.opts.snapshotOnClose !== false && this.hasJournaledChanges()) {
+          await this.ownerSnapshotWhenIdle(w).catch((err: unknown) => (failure = err));
+        }
+        await w.close();
+        if (failure) throw failure;
+      }
+    } finally {
+      this.closed = true;
+      this.db.close();
+      this.lock?.release();
+    }
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
