@@ -10,6 +10,8 @@ const node = [
   { in: 'src/host/engineWorker.ts', out: 'engineWorker' },
   { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node' },
   { in: 'src/mcp/server.ts', out: 'mcp', banner: '#!/usr/bin/env node' },
+  // The store's background compaction worker (src/engine/store/compaction.ts looks for it beside the bundle).
+  { in: 'src/engine/store/compactor.ts', out: 'storeCompactor' },
 ].filter((e) => existsSync(e.in));
 const browser = [{ in: 'src/webview/main.ts', out: 'webview' }].filter((e) => existsSync(e.in));
 
