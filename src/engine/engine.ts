@@ -25,6 +25,7 @@ import { plan as buildPlan, percentOf, type GcPlan } from './gc/gc';
 import { createTokenCounter } from './tokens';
 import { composeSnapshot, SNAPSHOT_TAG, type TaskContext, type TaskInfo } from './tasks';
 import type { SearchHit, SearchRequest, SearchResult as IndexSearchResult } from './search/types';
+import { SearchIndex } from './search/searchIndex';
 
 /** What the engine needs of a full-text index: kept in step with every change, queried with filters. */
 export interface SearchBackend {
@@ -80,6 +81,14 @@ export interface EngineOptions {
   tokenCounter?: TokenCounter;
   /** Name of the project (workspace) this engine serves. */
   project?: string;
+  /**
+   * Keep a full-text index (default true). With `searchDir`, the index is saved there on close and loaded
+   * at open when it is current; otherwise it is built in the background while the engine is usable.
+   */
+  search?: boolean;
+  searchDir?: string;
+  /** Reports index build progress (done, total). */
+  onSearchProgress?: (done: number, total: number | undefined) => void;
 }
 
 /** What every mutation answers: what changed and what it did to the working set. */
@@ -124,6 +133,8 @@ const KV_CURRENT_TASK = 'currentTask';
 const KV_TASKS = 'tasks';
 const KV_LAST_GC = 'lastGc';
 const KV_SWITCH_STASH = 'switchStash:';
+/** Counts committed changes: the saved search index is current only when its watermark equals this. */
+const KV_CHANGE_SEQ = 'changeSeq';
 /** Survivors of this many GCs move to the old generation. */
 export const PROMOTE_AFTER = 1;
 
@@ -142,6 +153,10 @@ export class ContextEngine {
   private workingTokens = 0;
   private workingCount = 0;
   private closed = false;
+  private changeSeq = 0;
+  private searchDir: string | undefined;
+  private searchIndex: SearchIndex | undefined;
+  private indexBuild: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly store: SegmentStore,
@@ -159,7 +174,34 @@ export class ContextEngine {
   static async open(opts: EngineOptions): Promise<ContextEngine> {
     const engine = new ContextEngine(opts.store, opts);
     engine.load();
+    if (opts.search !== false) await engine.openSearch(opts.searchDir, opts.onSearchProgress);
     return engine;
+  }
+
+  /** Loads the saved index when it is current, else starts a background build; the engine is usable at once. */
+  private async openSearch(dir: string | undefined, onProgress?: (done: number, total: number | undefined) => void): Promise<void> {
+    this.searchDir = dir;
+    const getTexts = (ids: readonly number[]) => this.store.getTexts(ids);
+    const loaded = dir ? await SearchIndex.load(dir, this.changeSeq, this.table, getTexts, { project: this.project }).catch(() => null) : null;
+    if (loaded) {
+      this.attachSearch(loaded);
+      this.searchIndex = loaded;
+      return;
+    }
+    const index = new SearchIndex(this.table, getTexts, { project: this.project });
+    this.attachSearch(index);
+    this.searchIndex = index;
+    const t = this.table;
+    const total = t.count;
+    this.indexBuild = index
+      .buildInBackground(rangeIds(t.end, (id) => t.alive[id] === 1), onProgress, { total })
+      .then(() => undefined)
+      .catch(() => undefined);
+  }
+
+  /** Resolves when the search index covers every segment (at once when it was loaded from disk). */
+  whenSearchReady(): Promise<void> {
+    return this.indexBuild;
   }
 
   private load(): void {
@@ -172,6 +214,7 @@ export class ContextEngine {
     this.nextId = Math.max(Number(this.store.getKv(KV_NEXT_ID) ?? 1), maxId + 1);
     this.currentTaskId = this.store.getKv(KV_CURRENT_TASK) ?? null;
     this.tasks = JSON.parse(this.store.getKv(KV_TASKS) ?? '{}') as Record<string, TaskInfo>;
+    this.changeSeq = Number(this.store.getKv(KV_CHANGE_SEQ) ?? 0);
     this.recomputeTotals();
   }
 
@@ -339,7 +382,7 @@ export class ContextEngine {
       this.onIndex?.add(s.id, s.text, s.filePath, s.tags);
     }
     this.workingTokens += delta;
-    await this.store.commit();
+    await this.commit();
     this.emit('add', segments.map((s) => s.id), delta, []);
     return segments.map(({ text: _text, ...meta }) => meta);
   }
@@ -368,7 +411,7 @@ export class ContextEngine {
     const delta = t.tier[sid] === TIER_WORKING ? tokens - old.tokens : 0;
     this.workingTokens += delta;
     this.onIndex?.update(sid, text, old.filePath, old.tags);
-    await this.store.commit();
+    await this.commit();
     this.emit('update', [sid], delta, []);
     return this.getMeta(sid);
   }
@@ -380,7 +423,7 @@ export class ContextEngine {
     const now = this.clock.now();
     for (const id of valid) this.table.touched[id] = now;
     this.store.update(valid.map((id) => ({ id, touchedAt: now })));
-    await this.store.commit();
+    await this.commit();
     return this.emit('touch', valid, 0, []);
   }
 
@@ -391,7 +434,7 @@ export class ContextEngine {
     this.table.setTags(sid, clean);
     this.store.update([{ id: sid, tags: clean }]);
     this.onIndex?.update(sid, this.store.getText(sid) ?? '', this.table.meta(sid).filePath, clean);
-    await this.store.commit();
+    await this.commit();
     return this.getMeta(sid);
   }
 
@@ -435,7 +478,7 @@ export class ContextEngine {
     if (moved.length > 0) {
       this.store.update(moved.map((id) => (to === TIER_WORKING ? { id, tier, touchedAt: now } : { id, tier })));
       this.workingTokens += delta;
-      await this.store.commit();
+      await this.commit();
     }
     return this.emit(action, moved, delta, unchanged);
   }
@@ -456,7 +499,7 @@ export class ContextEngine {
     for (const id of changed) this.table.setPinned(id, pinned);
     if (changed.length > 0) {
       this.store.update(changed.map((id) => ({ id, pinned })));
-      await this.store.commit();
+      await this.commit();
     }
     return this.emit(pinned ? 'pin' : 'unpin', changed, 0, unchanged);
   }
@@ -499,7 +542,7 @@ export class ContextEngine {
     if (patches.length > 0) this.store.update(patches);
     this.store.delete(ids);
     this.workingTokens += delta;
-    await this.store.commit();
+    await this.commit();
     return this.emit(action, ids, delta, []);
   }
 
@@ -590,7 +633,7 @@ export class ContextEngine {
       this.workingTokens += delta;
       this.store.update(collected.map((id) => ({ id, tier: 'stashed' as const })));
       this.store.setKv(KV_LAST_GC, JSON.stringify({ ids: collected, mode, at: now }));
-      await this.store.commit();
+      await this.commit();
       result = this.emit('gc', collected, delta, unchanged);
     }
     return { ...result, unchanged };
@@ -604,7 +647,7 @@ export class ContextEngine {
     const ids = last.ids.filter((id) => this.table.has(id));
     this.store.setKv(KV_LAST_GC, 'null');
     if (ids.length === 0) {
-      await this.store.commit();
+      await this.commit();
       return this.emit('restore', [], 0, []);
     }
     return this.moveTier(ids, TIER_WORKING, 'restore');
@@ -653,14 +696,14 @@ export class ContextEngine {
     this.currentTaskId = taskId;
     this.store.setKv(KV_CURRENT_TASK, taskId);
     this.store.setKv(KV_TASKS, JSON.stringify(this.tasks));
-    await this.store.commit();
+    await this.commit();
     const result = this.emit('task', [...stashed, ...restored], delta, []);
     return { ...result, previous, restored, stashed };
   }
 
   taskContext(taskId: string | null = this.currentTaskId, opts: { limit?: number } = {}): TaskContext {
     this.requireOpen();
-    if (taskId === null) throw new ContextGcError('no_task', 'No current task; set one first (context_set_current_task).');
+    if (taskId === null) throw new ContextGcError('no_task', 'No current task; set one first.');
     const t = this.table;
     const ids = t.idsForTask(taskId);
     const working = ids.filter((id) => t.tier[id] === TIER_WORKING).sort((a, b) => t.touched[b] - t.touched[a] || b - a);
@@ -738,7 +781,7 @@ export class ContextEngine {
     }
     this.counter = next;
     this.recomputeTotals();
-    await this.store.commit();
+    await this.commit();
     return { recounted: todo.length, tokenDelta: this.workingTokens - before };
   }
 
@@ -781,11 +824,24 @@ export class ContextEngine {
     };
   }
 
+  /** Saves the search index (when complete and a directory was given), then closes the store. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
-    await this.store.close();
+    try {
+      const idx = this.searchIndex;
+      if (idx && this.searchDir && !idx.stats().building) await idx.save(this.searchDir, this.changeSeq);
+    } finally {
+      await this.store.close();
+    }
+  }
+
+  /** Makes every change so far durable, counting it for the search index's watermark. */
+  private async commit(): Promise<void> {
+    this.changeSeq++;
+    this.store.setKv(KV_CHANGE_SEQ, String(this.changeSeq));
+    await this.store.commit();
   }
 
   private requireOpen(): void {
@@ -807,6 +863,6 @@ export class ContextEngine {
   }
 }
 
-function* rangeIds(end: number): Generator<number> {
-  for (let id = 1; id < end; id++) yield id;
+function* rangeIds(end: number, keep?: (id: number) => boolean): Generator<number> {
+  for (let id = 1; id < end; id++) if (!keep || keep(id)) yield id;
 }
