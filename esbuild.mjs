@@ -18,6 +18,9 @@ const browser = [{ in: 'src/webview/main.ts', out: 'webview' }].filter((e) => ex
 mkdirSync('dist', { recursive: true });
 // sql.js loads its wasm next to the bundle.
 copyFileSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');
+// The panel's icons: the codicon font and stylesheet, loaded by the webview from dist/codicons/.
+mkdirSync('dist/codicons', { recursive: true });
+for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/codicons/${f}`);
 
 const common = { bundle: true, sourcemap: 'linked', minify, logLevel: 'warning', legalComments: 'none' };
 const builds = [
