@@ -466,3 +466,26 @@ test('project registry: register, update, list by last opened, unregister; writt
   assert.throws(() => reg.list(), (e: unknown) => ContextGcError.is(e, 'store_corrupt') &&
     e.message === `The project registry ${file} is not valid JSON. Fix or delete it; projects are added back as they are opened.`);
 });
+
+test('every enumeration value of the model has a stored code, and codes decode back', async () => {
+  const { CODES } = await import('../../src/engine/store/schema');
+  const model = await import('../../src/engine/model');
+  assert.deepEqual([...CODES.type].sort(), [...model.SEGMENT_TYPES].sort());
+  assert.deepEqual([...CODES.tier].sort(), [...model.TIERS].sort());
+  assert.deepEqual([...CODES.source].sort(), [...model.SOURCES].sort());
+  assert.deepEqual([...CODES.generation].sort(), [...model.GENERATIONS].sort());
+  assert.deepEqual([...CODES.encoding].sort(), [...model.ENCODINGS].sort());
+  const dir = tempDir('codes');
+  const store = await openIn(dir);
+  const segs = model.SEGMENT_TYPES.map((type, i) => fullSegment(i + 1, {
+    type, tier: model.TIERS[i % 2]!, source: model.SOURCES[i % 5]!, generation: model.GENERATIONS[i % 2]!, encoding: model.ENCODINGS[i % 2]!,
+  }));
+  store.insert(segs);
+  await store.close();
+  const again = await openIn(dir);
+  assert.deepEqual(dump(again).segments, segs);
+  assert.throws(() => again.insert([fullSegment(99, { type: 'bogus' as never })]), (e: unknown) => ContextGcError.is(e, 'invalid_argument') &&
+    e.message === 'Cannot store type "bogus": not one of message, code, log, note, decision, summary.');
+  assert.equal(again.getText(99), undefined);
+  await again.close();
+});

@@ -54,9 +54,9 @@ export async function compactFiles(job: CompactionJob): Promise<CompactionResult
   }
   const db = new SQL.Database(snap?.image);
   snap = undefined;
+  const rows = new SegmentRows(db);
   try {
     ensureSchema(db, job.dir);
-    const rows = new SegmentRows(db);
     const t1 = performance.now();
     let records = 0;
     for (const j of job.journals) {
@@ -65,6 +65,7 @@ export async function compactFiles(job: CompactionJob): Promise<CompactionResult
       records += scan.records;
     }
     const t2 = performance.now();
+    rows.releaseStatements();
     const image = db.export();
     const t3 = performance.now();
     const written = writeSnapshot(job.dir, image, job.next);
@@ -78,6 +79,7 @@ export async function compactFiles(job: CompactionJob): Promise<CompactionResult
       totalMs: performance.now() - t0,
     };
   } finally {
+    rows.releaseStatements();
     db.close();
   }
 }

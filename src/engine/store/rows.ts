@@ -1,7 +1,8 @@
 // Segment rows in the SQLite schema: writes (insert, update, delete, kv) and reads (metadata scan,
 // texts, titles). Shared by the store's owner and the compaction worker, so that replaying a journal
-// in either place produces the same database. Statements are prepared per call and freed in `finally`
-// (never kept across an export).
+// in either place produces the same database. The small statements of single changes are prepared
+// once and cached (a prepare costs more than the change itself); `releaseStatements()` frees them and
+// must run before export() and close. One-off statements are freed in `finally`.
 //
 // Writes follow MemoryStore exactly, including on error: a batch is applied in order up to the first
 // bad item, which throws; the items before it stay applied. `apply*` report how far they got, so the
@@ -11,6 +12,7 @@
 
 import type { Segment, SegmentMeta } from '../model';
 import { ContextGcError } from '../model';
+import { CODES, type CodedField } from './schema';
 import type { Database, SqlValue, Statement } from './sqljs';
 import type { SegmentPatch } from './types';
 import type { JournalOp } from './journal';
@@ -39,11 +41,27 @@ const META_COLUMNS = [
 const COLUMN_OF = new Map<string, string>(META_COLUMNS.map(([f, c]) => [f, c]));
 const SELECT_META = `SELECT ${META_COLUMNS.map(([, c]) => c).join(', ')} FROM segments ORDER BY id`;
 const INSERT_SEGMENT = `INSERT INTO segments (${META_COLUMNS.map(([, c]) => c).join(', ')}) VALUES (${META_COLUMNS.map(() => '?').join(', ')})`;
+const EXISTS = 'SELECT 1 FROM segments WHERE id = ?';
+const INSERT_TAG = 'INSERT INTO segment_tags (segment_id, ord, tag) VALUES (?, ?, ?)';
+const INSERT_REF = 'INSERT INTO segment_refs (segment_id, ord, ref_id) VALUES (?, ?, ?)';
+const DELETE_TAGS = 'DELETE FROM segment_tags WHERE segment_id = ?';
+const DELETE_REFS = 'DELETE FROM segment_refs WHERE segment_id = ?';
+const { type: TYPES, tier: TIERS, source: SOURCES, generation: GENERATIONS, encoding: ENCODINGS } = CODES;
 /** Bound parameters per IN (...) chunk. */
 const IN_CHUNK = 500;
 
+const CODE_OF = new Map<string, Map<unknown, number>>(
+  Object.entries(CODES).map(([field, values]) => [field, new Map<unknown, number>(values.map((v, i) => [v, i]))]),
+);
+
 function toSql(field: string, v: unknown): SqlValue {
   if (field === 'pinned') return v ? 1 : 0;
+  const codes = CODE_OF.get(field);
+  if (codes) {
+    const code = codes.get(v);
+    if (code === undefined) throw new ContextGcError('invalid_argument', `Cannot store ${field} ${JSON.stringify(v)}: not one of ${CODES[field as CodedField].join(', ')}.`);
+    return code;
+  }
   if (v === undefined || v === null) return null;
   return v as SqlValue;
 }
@@ -62,21 +80,49 @@ export interface ApplyResult {
 
 /** A sql.js database holding segments in the current schema. Owns no statements between calls. */
 export class SegmentRows {
+  private readonly cache = new Map<string, Statement>();
   constructor(readonly db: Database) {}
+
+  /** A cached prepared statement (reset before each use by bind/run). */
+  private st(sql: string): Statement {
+    let st = this.cache.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.cache.set(sql, st);
+    }
+    return st;
+  }
+
+  /** Frees the cached statements: call before db.export() and db.close(). */
+  releaseStatements(): void {
+    for (const st of this.cache.values()) st.free();
+    this.cache.clear();
+  }
+
+  /** Starts a write: trims the cache if odd patches filled it, then BEGIN. */
+  private begin(): void {
+    if (this.cache.size > 64) this.releaseStatements();
+    this.st('BEGIN').run();
+  }
+  private commit(): void {
+    this.st('COMMIT').run();
+  }
+  private rollback(): void {
+    this.st('ROLLBACK').run();
+  }
 
   // ---- writes --------------------------------------------------------------------------------------
 
   insert(segments: readonly Segment[], lenient = false): ApplyResult {
     const r: ApplyResult = { applied: 0, skipped: 0 };
     if (segments.length === 0) return r;
-    const db = this.db;
-    db.exec('BEGIN');
-    const exists = db.prepare('SELECT 1 FROM segments WHERE id = ?');
-    const ins = db.prepare(INSERT_SEGMENT);
-    const text = db.prepare('INSERT INTO texts (id, text) VALUES (?, ?)');
-    const tag = db.prepare('INSERT INTO segment_tags (segment_id, ord, tag) VALUES (?, ?, ?)');
-    const ref = db.prepare('INSERT INTO segment_refs (segment_id, ord, ref_id) VALUES (?, ?, ?)');
+    this.begin();
     try {
+      const exists = this.st(EXISTS);
+      const ins = this.st(INSERT_SEGMENT);
+      const text = this.st('INSERT INTO texts (id, text) VALUES (?, ?)');
+      const tag = this.st(INSERT_TAG);
+      const ref = this.st(INSERT_REF);
       for (const s of segments) {
         if (has(exists, s.id)) {
           if (!lenient) {
@@ -91,16 +137,10 @@ export class SegmentRows {
         insertList(ref, s.id, s.refs);
         r.applied++;
       }
-      db.exec('COMMIT');
+      this.commit();
     } catch (err) {
-      db.exec('ROLLBACK');
+      this.rollback();
       throw err;
-    } finally {
-      exists.free();
-      ins.free();
-      text.free();
-      tag.free();
-      ref.free();
     }
     return r;
   }
@@ -108,21 +148,9 @@ export class SegmentRows {
   update(patches: readonly SegmentPatch[], lenient = false): ApplyResult {
     const r: ApplyResult = { applied: 0, skipped: 0 };
     if (patches.length === 0) return r;
-    const db = this.db;
-    db.exec('BEGIN');
-    const exists = db.prepare('SELECT 1 FROM segments WHERE id = ?');
-    const updates = new Map<string, Statement>();
-    const stmts: Statement[] = [exists];
-    const lazy = (sql: string): Statement => {
-      let st = updates.get(sql);
-      if (!st) {
-        st = db.prepare(sql);
-        updates.set(sql, st);
-        stmts.push(st);
-      }
-      return st;
-    };
+    this.begin();
     try {
+      const exists = this.st(EXISTS);
       for (const p of patches) {
         if (!has(exists, p.id)) {
           if (lenient) {
@@ -145,44 +173,43 @@ export class SegmentRows {
         }
         if (cols.length) {
           vals.push(p.id);
-          lazy(`UPDATE segments SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(vals);
+          // One cached statement per set of columns (a handful occur: stash, pin, touch, text, ...).
+          this.st(`UPDATE segments SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(vals);
         }
-        if (p.text !== undefined) lazy('UPDATE texts SET text = ? WHERE id = ?').run([p.text, p.id]);
+        if (p.text !== undefined) this.st('UPDATE texts SET text = ? WHERE id = ?').run([p.text, p.id]);
         if (p.tags !== undefined) {
-          lazy('DELETE FROM segment_tags WHERE segment_id = ?').run([p.id]);
-          insertList(lazy('INSERT INTO segment_tags (segment_id, ord, tag) VALUES (?, ?, ?)'), p.id, p.tags);
+          this.st(DELETE_TAGS).run([p.id]);
+          insertList(this.st(INSERT_TAG), p.id, p.tags);
         }
         if (p.refs !== undefined) {
-          lazy('DELETE FROM segment_refs WHERE segment_id = ?').run([p.id]);
-          insertList(lazy('INSERT INTO segment_refs (segment_id, ord, ref_id) VALUES (?, ?, ?)'), p.id, p.refs);
+          this.st(DELETE_REFS).run([p.id]);
+          insertList(this.st(INSERT_REF), p.id, p.refs);
         }
         r.applied++;
       }
-      db.exec('COMMIT');
+      this.commit();
     } catch (err) {
-      db.exec('ROLLBACK');
+      this.rollback();
       throw err;
-    } finally {
-      for (const st of stmts) st.free();
     }
     return r;
   }
 
   delete(ids: readonly number[]): ApplyResult {
     if (ids.length === 0) return { applied: 0, skipped: 0 };
-    this.db.exec('BEGIN');
+    this.begin();
     try {
       this.deleteIds(ids);
-      this.db.exec('COMMIT');
+      this.commit();
     } catch (err) {
-      this.db.exec('ROLLBACK');
+      this.rollback();
       throw err;
     }
     return { applied: ids.length, skipped: 0 };
   }
 
   setKv(key: string, value: string): void {
-    this.db.run('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)', [key, value]);
+    this.st('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)').run([key, value]);
   }
 
   /** Applies one journal record (replay). Lenient: see the header. Returns items skipped. */
@@ -204,38 +231,27 @@ export class SegmentRows {
   }
 
   private deleteIds(ids: readonly number[]): void {
-    const stmts = [
-      'DELETE FROM segments WHERE id = ?',
-      'DELETE FROM texts WHERE id = ?',
-      'DELETE FROM segment_tags WHERE segment_id = ?',
-      'DELETE FROM segment_refs WHERE segment_id = ?',
-    ].map((sql) => this.db.prepare(sql));
-    try {
-      for (const id of ids) for (const st of stmts) st.run([id]);
-    } finally {
-      for (const st of stmts) st.free();
-    }
+    const stmts = ['DELETE FROM segments WHERE id = ?', 'DELETE FROM texts WHERE id = ?', DELETE_TAGS, DELETE_REFS].map((sql) => this.st(sql));
+    for (const id of ids) for (const st of stmts) st.run([id]);
   }
 
   // ---- reads ---------------------------------------------------------------------------------------
 
   getKv(key: string): string | undefined {
-    const st = this.db.prepare('SELECT value FROM kv WHERE key = ?');
-    try {
-      st.bind([key]);
-      return st.step() ? (st.get()[0] as string) : undefined;
-    } finally {
-      st.free();
-    }
+    return this.one('SELECT value FROM kv WHERE key = ?', key);
   }
 
   getText(id: number): string | undefined {
-    const st = this.db.prepare('SELECT text FROM texts WHERE id = ?');
+    return this.one('SELECT text FROM texts WHERE id = ?', id);
+  }
+
+  private one(sql: string, param: string | number): string | undefined {
+    const st = this.st(sql);
     try {
-      st.bind([id]);
+      st.bind([param]);
       return st.step() ? (st.get()[0] as string) : undefined;
     } finally {
-      st.free();
+      st.reset();
     }
   }
 
@@ -296,22 +312,22 @@ export class SegmentRows {
         }
         visit({
           id,
-          type: r[1] as SegmentMeta['type'],
-          tier: r[2] as SegmentMeta['tier'],
+          type: TYPES[r[1] as number]!,
+          tier: TIERS[r[2] as number]!,
           taskId: r[3] as string | null,
           filePath: r[4] as string | null,
           lineStart: r[5] as number | null,
           lineEnd: r[6] as number | null,
           tags: tagList,
-          source: r[7] as SegmentMeta['source'],
+          source: SOURCES[r[7] as number]!,
           refs: refList,
           pinned: r[8] === 1,
-          generation: r[9] as SegmentMeta['generation'],
+          generation: GENERATIONS[r[9] as number]!,
           survivals: r[10] as number,
           createdAt: r[11] as number,
           touchedAt: r[12] as number,
           tokens: r[13] as number,
-          encoding: r[14] as SegmentMeta['encoding'],
+          encoding: ENCODINGS[r[14] as number]!,
           textHash: r[15] as string,
           title: r[16] as string,
           chars: r[17] as number,

@@ -4,17 +4,39 @@
 // ref -> ids are index lookups). Texts sit in their own table so metadata pages stay dense: a full
 // metadata scan at open reads no text pages.
 //
+// Enumerations (type, tier, source, generation, encoding) are stored as small integer codes, fixed
+// here and never renumbered: reading a string column costs several times more than an integer in
+// sql.js, and the metadata scan at open reads every row.
+//
 // History:
-//   v1  one `segments` table holding text, tags and refs (JSON arrays) inline; index on task only.
-//   v2  texts split out, tags and refs in join tables, an index for every filter.
+//   v1  one `segments` table holding text, tags and refs (JSON arrays) inline, enumerations as text;
+//       index on task only.
+//   v2  texts split out, tags and refs in join tables, enumerations as integer codes, an index for
+//       every filter.
 
 import type { Database } from './sqljs';
-import { ContextGcError } from '../model';
+import { ContextGcError, type Encoding, type Generation, type SegmentType, type Source, type Tier } from '../model';
+
+/** Stored codes of each enumeration: position in the list. Append only; never reorder. */
+export const CODES = {
+  type: ['message', 'code', 'log', 'note', 'decision', 'summary'] as readonly SegmentType[],
+  tier: ['working', 'stashed'] as readonly Tier[],
+  source: ['editor', 'agent', 'chat', 'import', 'user'] as readonly Source[],
+  generation: ['young', 'old'] as readonly Generation[],
+  encoding: ['o200k_base', 'cl100k_base'] as readonly Encoding[],
+};
+export type CodedField = keyof typeof CODES;
+
+/** SQL expression turning a v1 text column into its code (for the migration). */
+function caseOf(field: CodedField): string {
+  return `CASE ${field} ${CODES[field].map((v, i) => `WHEN '${v}' THEN ${i}`).join(' ')} END`;
+}
 
 export const SCHEMA_VERSION = 2;
 
 /** Connection settings (not stored in the file): the database lives in memory, the journal gives durability. */
 export const CONNECTION_PRAGMAS = `
+PRAGMA locking_mode = EXCLUSIVE;
 PRAGMA journal_mode = MEMORY;
 PRAGMA synchronous = OFF;
 PRAGMA temp_store = MEMORY;
@@ -60,18 +82,21 @@ CREATE TABLE segment_refs (segment_id INTEGER NOT NULL, ord INTEGER NOT NULL, re
   PRIMARY KEY (segment_id, ord)) WITHOUT ROWID;
 `;
 
+const SEGMENTS_V2 = (name: string): string => `
+CREATE TABLE ${name} (
+  id INTEGER PRIMARY KEY,
+  type INTEGER NOT NULL, tier INTEGER NOT NULL,
+  task_id TEXT, file_path TEXT, line_start INTEGER, line_end INTEGER,
+  source INTEGER NOT NULL,
+  pinned INTEGER NOT NULL, generation INTEGER NOT NULL, survivals INTEGER NOT NULL,
+  created_at INTEGER NOT NULL, touched_at INTEGER NOT NULL,
+  tokens INTEGER NOT NULL, encoding INTEGER NOT NULL, text_hash TEXT NOT NULL,
+  title TEXT NOT NULL, chars INTEGER NOT NULL
+);`;
+
 /** The current schema, for a new database. */
 export const SCHEMA_CURRENT = `
-CREATE TABLE segments (
-  id INTEGER PRIMARY KEY,
-  type TEXT NOT NULL, tier TEXT NOT NULL,
-  task_id TEXT, file_path TEXT, line_start INTEGER, line_end INTEGER,
-  source TEXT NOT NULL,
-  pinned INTEGER NOT NULL, generation TEXT NOT NULL, survivals INTEGER NOT NULL,
-  created_at INTEGER NOT NULL, touched_at INTEGER NOT NULL,
-  tokens INTEGER NOT NULL, encoding TEXT NOT NULL, text_hash TEXT NOT NULL,
-  title TEXT NOT NULL, chars INTEGER NOT NULL
-);
+${SEGMENTS_V2('segments')}
 CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 ${JOIN_TABLES_V2}
 ${INDEXES_V2}
@@ -85,9 +110,12 @@ ${JOIN_TABLES_V2}
 INSERT INTO texts (id, text) SELECT id, text FROM segments;
 INSERT INTO segment_tags (segment_id, ord, tag) SELECT s.id, j.key, j.value FROM segments s, json_each(s.tags) j;
 INSERT INTO segment_refs (segment_id, ord, ref_id) SELECT s.id, j.key, j.value FROM segments s, json_each(s.refs) j;
-ALTER TABLE segments DROP COLUMN text;
-ALTER TABLE segments DROP COLUMN tags;
-ALTER TABLE segments DROP COLUMN refs;
+${SEGMENTS_V2('segments_v2')}
+INSERT INTO segments_v2 SELECT id, ${caseOf('type')}, ${caseOf('tier')}, task_id, file_path, line_start, line_end,
+  ${caseOf('source')}, pinned, ${caseOf('generation')}, survivals, created_at, touched_at, tokens, ${caseOf('encoding')},
+  text_hash, title, chars FROM segments;
+DROP TABLE segments;
+ALTER TABLE segments_v2 RENAME TO segments;
 ${INDEXES_V2}
 PRAGMA user_version = 2;
 `,

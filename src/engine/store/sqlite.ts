@@ -110,15 +110,20 @@ export async function openSqliteStore(dir: string, opts: SqliteStoreOptions = {}
   const SQL = await loadSqlJs(opts);
   const lock = await StoreLock.acquire(dir, { purpose: opts.purpose, waitMs: opts.lockWaitMs, now: opts.now });
   const lockMs = performance.now() - t0;
+  let loaded: LoadedState | undefined;
   try {
     removeTempSnapshots(dir);
-    const loaded = loadState(SQL, dir, false, opts.now ?? Date.now);
+    loaded = loadState(SQL, dir, false, opts.now ?? Date.now);
     loaded.report.lockMs = lockMs;
     const store = new SqliteStore(dir, loaded, opts, lock);
     await store.finishOpen(loaded);
     loaded.report.totalMs = performance.now() - t0;
     return store;
   } catch (err) {
+    if (loaded) {
+      loaded.rows.releaseStatements();
+      loaded.db.close();
+    }
     lock.release();
     throw err;
   }
@@ -146,6 +151,7 @@ export async function openSqliteStoreReadOnly(dir: string, opts: WasmOptions = {
 
 interface LoadedState {
   db: Database;
+  rows: SegmentRows;
   report: OpenReport;
   /** First journal seq not inside the snapshot. */
   base: number;
@@ -203,9 +209,22 @@ function loadState(SQL: SqlJsStatic, dir: string, readOnly: boolean, now: () => 
   report.snapshotMs = performance.now() - t0;
 
   const rows = new SegmentRows(db);
+  try {
+    return replayJournals(dir, db, rows, snap?.nextSeq, snapshotLost, migrated, readOnly, now, report);
+  } catch (err) {
+    rows.releaseStatements();
+    db.close();
+    throw err;
+  }
+}
+
+function replayJournals(
+  dir: string, db: Database, rows: SegmentRows, snapSeq: number | undefined, snapshotLost: boolean, migrated: boolean,
+  readOnly: boolean, now: () => number, report: OpenReport,
+): LoadedState {
   const t1 = performance.now();
   const journals = listJournals(dir);
-  const base = snap ? snap.nextSeq : (journals[0]?.seq ?? 1);
+  const base = snapSeq ?? journals[0]?.seq ?? 1;
   const live = journals.filter((j) => j.seq >= base);
   if (!readOnly) {
     for (const j of journals) if (j.seq < base) fs.rmSync(j.file, { force: true });
@@ -231,7 +250,7 @@ function loadState(SQL: SqlJsStatic, dir: string, readOnly: boolean, now: () => 
       'that are not in it (they were in a lost snapshot) and were skipped.', { dir }));
   }
   report.segments = rows.count();
-  return { db, report, base, last, snapshotNow: !readOnly && (migrated || snapshotLost) };
+  return { db, rows, report, base, last, snapshotNow: !readOnly && (migrated || snapshotLost) };
 }
 
 /** A journal stopped before its end: report it and (writable) cut it back to its last good record. */
@@ -299,7 +318,7 @@ export class SqliteStore implements SegmentStore {
     private readonly lock: StoreLock | undefined,
   ) {
     this.db = loaded.db;
-    this.rows = new SegmentRows(loaded.db);
+    this.rows = loaded.rows;
     this.openReport = loaded.report;
     this.readOnly = !lock;
     this.base = loaded.base;
@@ -513,6 +532,7 @@ export class SqliteStore implements SegmentStore {
     const next = w.seq + 1;
     const created = JournalWriter.create(this.dir, next);
     w.rotate(created.file, next, created.size);
+    this.rows.releaseStatements();
     const image = this.db.export();
     const t1 = performance.now();
     const written = writeSnapshot(this.dir, image, next);
@@ -543,6 +563,7 @@ export class SqliteStore implements SegmentStore {
       }
     } finally {
       this.closed = true;
+      this.rows.releaseStatements();
       this.db.close();
       this.lock?.release();
     }

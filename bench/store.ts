@@ -1,0 +1,287 @@
+// The durable store at scale: a store of n corpus segments, then
+//   - durable write latency (call -> commit() resolved) per kind of change: add, stash (tier update),
+//     pin, delete; versus the baseline "export the whole database and rewrite the file per change"
+//     (temp + fsync + rename), measured a few times on the same data;
+//   - the same writes while a background snapshot runs, and the owner thread's longest event-loop
+//     stall during that snapshot;
+//   - snapshot time and size (background in a worker; on the owner's thread at close);
+//   - open time (snapshot load + journal replay), metadata scan, batched text/title reads, RSS.
+// Usage: benchStore(n) from bench/run.ts, or benchStore(n, { segments }) with any corpus.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { hashText, titleOf, type Segment, type SegmentType } from '../src/engine/model';
+import { openSqliteStore, type SqliteStore } from '../src/engine/store/sqlite';
+import { loadSqlJs } from '../src/engine/store/sqljs';
+import { fsyncDir } from '../src/engine/store/journal';
+import { memory, percentiles, type Row } from './stats';
+
+/** What bench/corpus.ts's generateCorpus(n, { seed }) yields. */
+export interface CorpusItem {
+  text: string;
+  type: SegmentType;
+  taskId?: string | null;
+  filePath?: string | null;
+  tags?: string[];
+  createdAt: number;
+  refs?: number[];
+}
+
+export interface StoreBenchOptions {
+  /** Corpus to load (default: generateCorpus(n, { seed: 11 })). */
+  segments?: Iterable<CorpusItem>;
+  /** Timed changes per kind (default 200). */
+  ops?: number;
+  /** Baseline export-and-rewrite repetitions (default 3 at 1M, 5 below). */
+  baselineRuns?: number;
+  /** Where the store goes (default: a temp dir, removed afterwards). */
+  dir?: string;
+}
+
+const LOAD_BATCH = 1000;
+
+function toSegment(c: CorpusItem, id: number): Segment {
+  return {
+    id,
+    text: c.text,
+    type: c.type,
+    tier: 'working',
+    taskId: c.taskId ?? null,
+    filePath: c.filePath ?? null,
+    lineStart: null,
+    lineEnd: null,
+    tags: c.tags ?? [],
+    source: 'agent',
+    refs: (c.refs ?? []).filter((r) => r > 0 && r < id),
+    pinned: false,
+    generation: 'young',
+    survivals: 0,
+    createdAt: c.createdAt,
+    touchedAt: c.createdAt,
+    tokens: Math.max(1, Math.ceil(c.text.length / 4)),
+    encoding: 'o200k_base',
+    textHash: hashText(c.text),
+    title: titleOf(c.text),
+    chars: c.text.length,
+  };
+}
+
+async function timed(fn: () => Promise<void> | void): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+function row(n: number, op: string, xs: number[] | number, note: string, baseline: number | '' = ''): Row {
+  const p = Array.isArray(xs) ? percentiles(xs) : { p50: xs, p95: xs, p99: xs };
+  return {
+    bench: 'store', n, op, p50: p.p50, p95: Array.isArray(xs) ? p.p95 : '', p99: Array.isArray(xs) ? p.p99 : '',
+    baseline, ratio: typeof baseline === 'number' ? baseline / p.p50 : '', note,
+  };
+}
+
+const mb = (b: number): string => `${(b / 1048576).toFixed(0)} MB`;
+
+export async function benchStore(n: number, opts: StoreBenchOptions = {}): Promise<Row[]> {
+  const ops = opts.ops ?? 200;
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-bench-store-'));
+  const rows: Row[] = [];
+  const segments = opts.segments ?? (await import('./corpus')).generateCorpus(n, { seed: 11 });
+  try {
+    // ---- load ----
+    let store: SqliteStore = await openSqliteStore(dir, { purpose: 'bench', snapshotThresholdBytes: 2 ** 45 });
+    const loadStart = performance.now();
+    let id = 0;
+    let batch: Segment[] = [];
+    let textBytes = 0;
+    for (const c of segments) {
+      batch.push(toSegment(c, ++id));
+      textBytes += c.text.length;
+      if (batch.length === LOAD_BATCH) {
+        store.insert(batch);
+        await store.commit();
+        batch = [];
+      }
+      if (id >= n) break;
+    }
+    if (batch.length) store.insert(batch);
+    store.setKv('nextId', String(id + 1));
+    await store.commit();
+    const loadMs = performance.now() - loadStart;
+    const journalBytes = store.stats().journalBytes;
+
+    // ---- first snapshot: background, with the owner measuring its own event loop ----
+    const bg = await backgroundSnapshot(store, () => 1, 0);
+    rows.push(row(n, 'bulk load (insert+commit per 1000)', loadMs / (id / LOAD_BATCH),
+      `${id} segments, ${mb(textBytes)} text, ${(id / (loadMs / 1000)).toFixed(0)} segments/s, journal ${mb(journalBytes)}`));
+    rows.push(row(n, 'first snapshot after bulk load (background)', bg.totalMs,
+      `worker replays the whole load journal; size ${mb(bg.bytes)}, worker export ${bg.exportMs.toFixed(0)} ms, write ${bg.writeMs.toFixed(0)} ms; owner busy ${bg.ownerMs.toFixed(1)} ms, ` +
+      `owner max event-loop stall ${bg.maxStallMs.toFixed(1)} ms, p99 stall ${bg.p99StallMs.toFixed(1)} ms`));
+
+    // ---- durable write latency per kind ----
+    let nextId = id + 1;
+    const rand = rng(5);
+    const deleted = new Set<number>();
+    const pick = (): number => {
+      for (;;) {
+        const x = 1 + Math.floor(rand() * id);
+        if (!deleted.has(x)) return x;
+      }
+    };
+    const template = toSegment({ text: 'bench note\nadded during the latency run', type: 'note', createdAt: Date.now() }, 0);
+    const kinds: [string, () => void][] = [
+      ['add', () => {
+        store.insert([{ ...template, id: nextId }]);
+        store.setKv('nextId', String(++nextId));
+      }],
+      ['stash (tier update)', () => store.update([{ id: pick(), tier: 'stashed' }])],
+      ['pin', () => store.update([{ id: pick(), pinned: true }])],
+      ['delete', () => {
+        const x = pick();
+        deleted.add(x);
+        store.delete([x]);
+      }],
+    ];
+    const latency = new Map<string, number[]>();
+    for (const [name, change] of kinds) {
+      const xs: number[] = [];
+      for (let i = 0; i < ops; i++) {
+        xs.push(await timed(async () => {
+          change();
+          await store.commit();
+        }));
+      }
+      latency.set(name, xs);
+    }
+
+    // ---- the same writes while a background snapshot runs ----
+    const during = await backgroundSnapshot(store, pick, ops);
+
+    // ---- close (owner-thread snapshot), reopen ----
+    for (let i = 0; i < 1000; i++) store.update([{ id: pick(), touchedAt: Date.now() }]);
+    await store.commit();
+    const closeMs = await timed(() => store.close());
+    const closeInfo = `close wrote a ${mb(fs.statSync(path.join(dir, 'snapshot.db')).size)} snapshot on the owner's thread`;
+    store = await openSqliteStore(dir, { purpose: 'bench', snapshotOnClose: false });
+    const r = store.openReport;
+    const ids = Array.from({ length: 1000 }, pick);
+    let scanned = 0;
+    const scanMs = await timed(() => store.scanMeta(() => scanned++));
+    const textsMs = await timed(() => void store.getTexts(ids));
+    const titlesMs = await timed(() => void store.getTitles(ids));
+    const mem = memory();
+    const dbBytes = store.stats().databaseBytes;
+
+    // Journal replay: 10k changes left in the journal, then open again.
+    for (let i = 0; i < 10_000; i++) store.update([{ id: pick(), tier: i % 2 ? 'stashed' : 'working' }]);
+    await store.commit();
+    await store.close();
+    store = await openSqliteStore(dir, { purpose: 'bench' });
+    const replay = store.openReport;
+    await store.close();
+
+    // ---- baseline: export + rewrite the whole database per change ----
+    const baselineRuns = opts.baselineRuns ?? (n >= 1_000_000 ? 3 : 5);
+    const base = await exportRewriteBaseline(dir, baselineRuns);
+    const baseP50 = percentiles(base).p50;
+
+    for (const [name, xs] of latency) {
+      rows.push(row(n, `durable ${name}`, xs, `call -> commit() resolved (journal fdatasync); baseline = export + rewrite ${mb(dbBytes)} per change`, baseP50));
+    }
+    const allDuring = during.latencies;
+    rows.push(row(n, 'snapshot (background worker)', during.totalMs,
+      `snapshot + small journal; size ${mb(during.bytes)}, worker export ${during.exportMs.toFixed(0)} ms, write ${during.writeMs.toFixed(0)} ms; ` +
+      `owner busy ${during.ownerMs.toFixed(1)} ms, owner max event-loop stall ${during.maxStallMs.toFixed(1)} ms (p99 ${during.p99StallMs.toFixed(1)} ms)`));
+    rows.push(row(n, 'durable stash during background snapshot', allDuring, `${allDuring.length} changes while the worker ran`, baseP50));
+    rows.push(row(n, 'snapshot (owner thread, on close)', closeMs, closeInfo));
+    rows.push(row(n, 'open (load snapshot + replay)', r.totalMs,
+      `snapshot ${mb(r.snapshotBytes)} loaded in ${r.snapshotMs.toFixed(0)} ms; RSS after open ${mem.rssMb} MB, JS heap ${mem.heapMb} MB, db ${mb(dbBytes)}`));
+    rows.push(row(n, 'open with 10k journaled changes', replay.totalMs, `replay ${replay.replayedRecords} records in ${replay.replayMs.toFixed(0)} ms`));
+    rows.push(row(n, 'scanMeta (all segments)', scanMs, `${scanned} rows`));
+    rows.push(row(n, 'getTexts (1000 random ids)', textsMs, 'IN (...) chunks of 500'));
+    rows.push(row(n, 'getTitles (1000 random ids)', titlesMs, ''));
+    return rows;
+  } finally {
+    if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface BackgroundRun {
+  totalMs: number;
+  bytes: number;
+  exportMs: number;
+  writeMs: number;
+  ownerMs: number;
+  maxStallMs: number;
+  p99StallMs: number;
+  latencies: number[];
+}
+
+/**
+ * Takes a background snapshot while the owner keeps committing `writes` stash updates (one every 2 ms),
+ * and measures the owner's event-loop delay the whole time.
+ */
+async function backgroundSnapshot(store: SqliteStore, pick: () => number, writes: number): Promise<BackgroundRun> {
+  // Make sure the journal has something to fold in.
+  store.update([{ id: 1, touchedAt: Date.now() }]);
+  await store.commit();
+  const h = monitorEventLoopDelay({ resolution: 2 });
+  h.enable();
+  const t0 = performance.now();
+  let finished = false;
+  const snap = store.snapshot().finally(() => (finished = true));
+  const latencies: number[] = [];
+  for (let i = 0; i < writes && !finished; i++) {
+    latencies.push(await timed(async () => {
+      store.update([{ id: pick(), tier: 'stashed' }]);
+      await store.commit();
+    }));
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await snap;
+  const totalMs = performance.now() - t0;
+  h.disable();
+  const info = store.stats().lastSnapshot!;
+  return {
+    totalMs, bytes: info.bytes, exportMs: info.exportMs, writeMs: info.writeMs, ownerMs: info.ownerMs,
+    maxStallMs: h.max / 1e6, p99StallMs: h.percentile(99) / 1e6, latencies,
+  };
+}
+
+/** The naive design: apply one change, export the whole database, write it to a temp file, fsync, rename. */
+async function exportRewriteBaseline(dir: string, runs: number): Promise<number[]> {
+  const SQL = await loadSqlJs();
+  const image = fs.readFileSync(path.join(dir, 'snapshot.db'));
+  const db = new SQL.Database(image.subarray(0, image.length - 32));
+  const target = path.join(dir, 'baseline.db');
+  const xs: number[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      xs.push(await timed(() => {
+        db.run('UPDATE segments SET tier = ? WHERE id = ?', ['stashed', i + 1]);
+        const out = db.export();
+        const tmp = `${target}.tmp`;
+        const fd = fs.openSync(tmp, 'w');
+        try {
+          for (let off = 0; off < out.length; ) off += fs.writeSync(fd, out, off, Math.min(64 << 20, out.length - off));
+          fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+        fs.renameSync(tmp, target);
+        fsyncDir(dir);
+      }));
+    }
+  } finally {
+    db.close();
+    fs.rmSync(target, { force: true });
+  }
+  return xs;
+}
+
+function rng(seed: number): () => number {
+  let s = seed;
+  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
+}
