@@ -10,7 +10,7 @@
 // characters are split and merged like any others ("<|endoftext|>" is 7 tokens in o200k_base).
 // Segments are user data, not prompts we assemble, so a marker inside them is just text.
 
-import type { Encoding, TokenCounter } from '../model';
+import { ContextGcError, isEncoding, type Encoding, type TokenCounter } from '../model';
 import { BpeMerger } from './bpe';
 import { PieceCache } from './cache';
 import { bpeTables, type BpeTables } from './ranks';
@@ -38,6 +38,9 @@ export interface FastTokenCounter extends TokenCounter {
 
 /** A counter for one encoding. Ranks are loaded on the first count and shared with every other counter. */
 export function createTokenCounter(encoding: Encoding = 'o200k_base', options: TokenCounterOptions = {}): FastTokenCounter {
+  if (!isEncoding(encoding)) {
+    throw new ContextGcError('invalid_argument', `Unknown encoding "${String(encoding)}": use o200k_base or cl100k_base.`);
+  }
   return new CachingCounter(encoding, options.cacheSize ?? 65536, options.maxCachedPieceLength ?? 64);
 }
 
