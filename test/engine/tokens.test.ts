@@ -5,9 +5,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { Tiktoken } from 'js-tiktoken/lite';
-import cl100k from 'js-tiktoken/ranks/cl100k_base';
-import o200k from 'js-tiktoken/ranks/o200k_base';
+import { getEncoding, type Tiktoken } from 'js-tiktoken';
 import { ContextGcError, ENCODINGS, type Encoding } from '../../src/engine/model';
 import { bpeTables, createTokenCounter } from '../../src/engine/tokens';
 
@@ -18,7 +16,7 @@ function reference(text: string, encoding: Encoding): number {
 }
 function tiktoken(encoding: Encoding): Tiktoken {
   let enc = references.get(encoding);
-  if (!enc) references.set(encoding, (enc = new Tiktoken(encoding === 'o200k_base' ? o200k : cl100k)));
+  if (!enc) references.set(encoding, (enc = getEncoding(encoding)));
   return enc;
 }
 
