@@ -1,0 +1,1050 @@
+// The engine's full-text search: a FlexSearch `Index` over segment text, ranked OR queries (more matched
+// terms first), typo tolerance, and metadata filters that narrow through the segment table's postings
+// and typed-array columns. One instance per project store.
+//
+// How it fits together:
+// - FlexSearch holds term -> ids in RESOLUTION relevance slots. We feed it our own tokenizer (identifier
+//   parts) and choose each term's slot ourselves (tokenize.ts `slotOf`). We never use FlexSearch's own
+//   multi-term intersection: per query term we read the term's slots (`search(term, {resolve:false})`)
+//   and accumulate into dense per-segment arrays, which is exact and cheap (a few ns per posting).
+// - FlexSearch ids are *keys*, not segment ids. Every (re)index of a segment takes a fresh key; an update
+//   or delete just marks the old key dead (`keyToId[key] = 0`). FlexSearch's own remove walks the whole
+//   map when `fastupdate` is off (and export/import turns it off), and `fastupdate` doubles memory; dead
+//   keys cost a skipped array read at query time instead. Stash/restore only change the tier column.
+// - Two plans answer a filtered query. `index`: walk the query terms' postings and check each candidate's
+//   columns (tier, type, task, file, tags, times). `filter`: when a task/file/tag filter selects far
+//   fewer segments than the postings hold, read those segments' texts through `getTexts` and score them
+//   with the same slot function. Both give identical scores, so the plan never changes the answer.
+// - Persistence: FlexSearch's export chunks plus our key table, one file replaced atomically, tagged with
+//   a format version and the engine's change watermark (see save/load).
+
+import { Index, type IntermediateSearchResults } from 'flexsearch';
+import { ContextGcError, hashText, isSegmentType, isTier, SEGMENT_TYPES } from '../model';
+import { TIER_STASHED, TIER_WORKING, TYPE_CODE, type SegmentTable } from '../table';
+import { MetaTerms } from './meta';
+import { base64ToInt32, INDEX_FILE, int32ToBase64, LineWriter, readLines } from './persist';
+import { makeSnippet } from './snippet';
+import { analyzeText, RESOLUTION, SLOT_WEIGHT, tokenize, TOKENIZER_VERSION } from './tokenize';
+import { allowedEdits, Vocabulary } from './typo';
+import type { MatchRange, SearchHit, SearchRequest, SearchResult } from './types';
+import * as path from 'path';
+
+export type GetTexts = (ids: readonly number[]) => Map<number, string>;
+
+export interface SearchIndexOptions {
+  /** Name of the project this index serves; a request for another project gets no hits. */
+  project?: string;
+  /** Recency boost halves every this many ms (default 3 days). */
+  recencyHalfLifeMs?: number;
+  /**
+   * How many postings reading one segment's text is worth, for choosing the `filter` plan (default 400).
+   * Raise it when `getTexts` is slow (a database on disk).
+   */
+  textCost?: number;
+}
+
+/** Persisted format. Bump when the file layout, the tokenizer or the slot function changes. */
+export const INDEX_FORMAT = 'context-gc-search-index';
+export const INDEX_VERSION = `1.t${TOKENIZER_VERSION}.r${RESOLUTION}`;
+
+export const DEFAULT_LIMIT = 20;
+export const MAX_LIMIT = 1000;
+/** Query terms beyond this many are ignored (a bit per term in the match mask). */
+export const MAX_QUERY_TERMS = 16;
+/** Typo variants tried per unknown term, closest and most frequent first. */
+const MAX_VARIANTS = 5;
+const EDIT_FACTOR = [1, 0.7, 0.5];
+const TAG_WEIGHT = 1;
+const PATH_WEIGHT = 0.8;
+const W_RELEVANCE = 0.7;
+const W_RECENCY = 0.2;
+const W_TYPE = 0.1;
+/** Keeps the fraction of a score below 1 so the integer part is the matched-term count. */
+const FRACTION_SCALE = 0.999;
+/** Background builds yield to the event loop after this much work. */
+const SLICE_MS = 12;
+
+interface TextSource {
+  term: string;
+  factor: number;
+  df: number;
+}
+interface CodeSource {
+  code: number;
+  factor: number;
+}
+interface QueryTerm {
+  term: string;
+  idf: number;
+  text: TextSource[];
+  files: CodeSource[];
+  tags: CodeSource[];
+  /** Postings this term's sources hold (an upper bound: dead keys included). */
+  size: number;
+}
+
+interface Filter {
+  tier: number;
+  typeMask: number;
+  task: number;
+  file: number;
+  prefix: Uint8Array | null;
+  tagsAll: Int32Array | null;
+  tagsAny: Int32Array | null;
+  createdAfter: number;
+  createdBefore: number;
+  touchedAfter: number;
+  touchedBefore: number;
+  /** True when any column constraint is set. */
+  active: boolean;
+  /** The narrowest table posting the filter implies, for the `filter` plan. */
+  source: { size: number; ids: () => number[] } | null;
+}
+
+export interface BuildOptions {
+  /** Total number of ids, for progress reports. */
+  total?: number;
+  signal?: AbortSignal;
+  /** Ids fetched from the store per `getTexts` call (default 256). */
+  batch?: number;
+}
+
+export interface IndexStats {
+  /** Segments currently indexed. */
+  segments: number;
+  /** Keys handed to FlexSearch so far; `deadKeys` of them no longer count. */
+  keys: number;
+  deadKeys: number;
+  vocabulary: number;
+  building: boolean;
+}
+
+function growInt32(a: Int32Array, need: number): Int32Array {
+  if (need < a.length) return a;
+  let n = Math.max(1024, a.length);
+  while (n <= need) n *= 2;
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+}
+function growUint32(a: Uint32Array, need: number): Uint32Array {
+  if (need < a.length) return a;
+  let n = Math.max(1024, a.length);
+  while (n <= need) n *= 2;
+  const b = new Uint32Array(n);
+  b.set(a);
+  return b;
+}
+function growFloat64(a: Float64Array, need: number): Float64Array {
+  if (need < a.length) return a;
+  let n = Math.max(1024, a.length);
+  while (n <= need) n *= 2;
+  return new Float64Array(n);
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
+  return true;
+}
+
+function invalid(message: string): never {
+  throw new ContextGcError('invalid_argument', message);
+}
+
+function emptyResult(terms: string[], partial: boolean): SearchResult {
+  return { hits: [], total: 0, terms, corrections: [], skippedForTokens: 0, partial, plan: 'none' };
+}
+
+export class SearchIndex {
+  private flex: Index;
+  private keyToId: Int32Array = new Int32Array(1024);
+  private idToKey: Int32Array = new Int32Array(1024);
+  private hashHi: Uint32Array = new Uint32Array(1024);
+  private hashLo: Uint32Array = new Uint32Array(1024);
+  private nextKey = 1;
+  private deadKeys = 0;
+  private indexed = 0;
+  private building = 0;
+  private readonly vocabulary = new Vocabulary();
+  private readonly meta: MetaTerms;
+  private readonly halfLife: number;
+  private readonly textCost: number;
+
+  // Encoder hand-off with FlexSearch: a raw term to look up, or the analysis of the text being added.
+  private lookupTerm: string | null = null;
+  private lastTerms: string[] = [];
+  private lastSlots: Uint8Array = new Uint8Array(0);
+
+  // Query scratch, indexed by segment id; `stamp` marks entries written by the current query.
+  private stamp: Uint32Array = new Uint32Array(0);
+  private mask: Uint32Array = new Uint32Array(0);
+  private acc: Float64Array = new Float64Array(0);
+  private termStamp: Uint32Array = new Uint32Array(0);
+  private termWeight: Float64Array = new Float64Array(0);
+  private touched: Int32Array = new Int32Array(0);
+  private termTouched: Int32Array = new Int32Array(0);
+  private queryNo = 0;
+  private termNo = 0;
+
+  constructor(
+    private readonly table: SegmentTable,
+    private readonly getTexts: GetTexts,
+    private readonly opts: SearchIndexOptions = {},
+  ) {
+    this.flex = this.newFlex();
+    this.meta = new MetaTerms(table, this.vocabulary);
+    this.halfLife = opts.recencyHalfLifeMs ?? 3 * 24 * 3600 * 1000;
+    this.textCost = opts.textCost ?? 400;
+  }
+
+  private newFlex(): Index {
+    return new Index({
+      tokenize: 'strict',
+      resolution: RESOLUTION,
+      fastupdate: false,
+      cache: false,
+      context: false,
+      encode: (text: string) => this.encode(text),
+      score: (content: string[], _term: string, i: number) => (content === this.lastTerms ? this.lastSlots[i] : RESOLUTION - 1),
+    });
+  }
+
+  private encode(text: string): string[] {
+    if (this.lookupTerm !== null) return [this.lookupTerm];
+    const a = analyzeText(text);
+    this.lastTerms = a.terms;
+    this.lastSlots = a.slots;
+    for (const t of a.terms) this.vocabulary.add(t);
+    return a.terms;
+  }
+
+  /** The relevance slots of one term: slot s holds the keys whose best match is in slot s. */
+  private postings(term: string): IntermediateSearchResults {
+    this.lookupTerm = term;
+    try {
+      return this.flex.search(term, { resolve: false }).result;
+    } finally {
+      this.lookupTerm = null;
+    }
+  }
+
+  private static df(slots: IntermediateSearchResults): number {
+    let n = 0;
+    for (let s = 0; s < slots.length; s++) n += slots[s]?.length ?? 0;
+    return n;
+  }
+
+  // ---------------------------------------------------------------- keeping in step
+
+  /** Index (or re-index) a segment's text. File path and tags are read from the table at query time. */
+  add(id: number, text: string, _filePath?: string | null, _tags?: readonly string[]): void {
+    if (!Number.isInteger(id) || id <= 0) invalid(`Segment id must be a positive integer, got ${id}.`);
+    const hash = hashText(text);
+    const hi = parseInt(hash.slice(0, 8), 16) >>> 0;
+    const lo = parseInt(hash.slice(8, 16), 16) >>> 0;
+    this.ensureId(id);
+    const old = this.idToKey[id];
+    if (old !== 0) {
+      if (this.hashHi[id] === hi && this.hashLo[id] === lo) return;
+      this.keyToId[old] = 0;
+      this.deadKeys++;
+      this.indexed--;
+    }
+    const key = this.nextKey++;
+    this.keyToId = growInt32(this.keyToId, key);
+    this.keyToId[key] = id;
+    this.idToKey[id] = key;
+    this.hashHi[id] = hi;
+    this.hashLo[id] = lo;
+    this.indexed++;
+    this.flex.add(key, text);
+  }
+
+  /** Same as `add`: a changed text is indexed again, an unchanged one is left alone. */
+  update(id: number, text: string, filePath?: string | null, tags?: readonly string[]): void {
+    this.add(id, text, filePath, tags);
+  }
+
+  remove(id: number): void {
+    if (!Number.isInteger(id) || id <= 0 || id >= this.idToKey.length) return;
+    const key = this.idToKey[id];
+    if (key === 0) return;
+    this.keyToId[key] = 0;
+    this.idToKey[id] = 0;
+    this.deadKeys++;
+    this.indexed--;
+  }
+
+  /** Whether a segment's text is in the index. */
+  has(id: number): boolean {
+    return Number.isInteger(id) && id > 0 && id < this.idToKey.length && this.idToKey[id] !== 0;
+  }
+
+  stats(): IndexStats {
+    return { segments: this.indexed, keys: this.nextKey - 1, deadKeys: this.deadKeys, vocabulary: this.vocabulary.size, building: this.building > 0 };
+  }
+
+  private ensureId(id: number): void {
+    if (id < this.idToKey.length) return;
+    this.idToKey = growInt32(this.idToKey, id);
+    this.hashHi = growUint32(this.hashHi, id);
+    this.hashLo = growUint32(this.hashLo, id);
+  }
+
+  /**
+   * Index the given segments' texts in the background, in time slices that yield to the event loop, while
+   * the index answers queries (with `partial: true`). Segments already indexed are skipped, so a build can
+   * be resumed or run over everything after a partial load.
+   */
+  async buildInBackground(ids: Iterable<number>, onProgress?: (done: number, total?: number) => void, options: BuildOptions = {}): Promise<{ indexed: number; ms: number }> {
+    const started = performance.now();
+    const batch = options.batch ?? 256;
+    let done = 0;
+    let added = 0;
+    this.building++;
+    try {
+      let slice = performance.now();
+      let pending: number[] = [];
+      const flush = (): void => {
+        const todo = pending.filter((id) => this.table.has(id) && !this.has(id));
+        pending = [];
+        if (todo.length === 0) return;
+        const texts = this.getTexts(todo);
+        for (const id of todo) {
+          const text = texts.get(id);
+          if (text !== undefined && !this.has(id)) {
+            this.add(id, text);
+            added++;
+          }
+        }
+      };
+      for (const id of ids) {
+        pending.push(id);
+        done++;
+        if (pending.length < batch) continue;
+        flush();
+        if (performance.now() - slice >= SLICE_MS) {
+          onProgress?.(done, options.total);
+          await new Promise<void>((r) => setImmediate(r));
+          if (options.signal?.aborted) throw new ContextGcError('invalid_argument', 'The search index build was cancelled.');
+          slice = performance.now();
+        }
+      }
+      flush();
+      onProgress?.(done, options.total);
+    } finally {
+      this.building--;
+    }
+    return { indexed: added, ms: performance.now() - started };
+  }
+
+  // ---------------------------------------------------------------- search
+
+  search(req: SearchRequest, now: number): SearchResult {
+    validateRequest(req);
+    const limit = req.limit ?? DEFAULT_LIMIT;
+    const partial = this.building > 0;
+    if (req.project !== undefined && this.opts.project !== undefined && req.project !== this.opts.project) return emptyResult([], partial);
+    this.meta.sync();
+    const terms = Array.from(new Set(tokenize(req.query))).slice(0, MAX_QUERY_TERMS);
+    const filter = this.compileFilter(req);
+    if (terms.length === 0) {
+      if (req.query.trim() !== '') return emptyResult([], partial);
+      return this.browse(req, filter, limit, now, partial);
+    }
+    const corrections: SearchResult['corrections'] = [];
+    const qts = terms.map((t) => this.planTerm(t, corrections));
+    if (filter === null) return { ...emptyResult(terms, partial), corrections };
+    let postings = 0;
+    for (const q of qts) postings += q.size;
+    const n = this.table.count;
+    for (const q of qts) q.idf = Math.log(1 + n / (1 + q.size));
+
+    this.prepareScratch();
+    let count: number;
+    let plan: SearchResult['plan'];
+    if (filter.source && filter.source.size * this.textCost < postings) {
+      plan = 'filter';
+      count = this.runFilterPlan(qts, filter);
+    } else {
+      plan = 'index';
+      count = this.runIndexPlan(qts, filter);
+    }
+    const top = this.selectTop(qts, count, limit, now);
+    const needles = new Map<string, number>();
+    qts.forEach((q, j) => {
+      for (const s of q.text) if (!needles.has(s.term)) needles.set(s.term, j);
+      if (!needles.has(q.term)) needles.set(q.term, j);
+    });
+    const { hits, skipped } = this.makeHits(top, needles, req.maxTokens);
+    return { hits, total: count, terms, corrections, skippedForTokens: skipped, partial, plan };
+  }
+
+  /** Sources of one query term: its text postings (or typo variants'), and paths and tags containing it. */
+  private planTerm(term: string, corrections: SearchResult['corrections']): QueryTerm {
+    const q: QueryTerm = { term, idf: 0, text: [], files: [], tags: [], size: 0 };
+    const exact = this.postings(term);
+    const df = SearchIndex.df(exact);
+    const variants: { term: string; edits: number }[] = [{ term, edits: 0 }];
+    if (df === 0 && this.meta.files(term).length === 0 && this.meta.tags(term).length === 0) {
+      const near = this.vocabulary
+        .near(term, allowedEdits(term.length))
+        .map((v) => ({ ...v, df: SearchIndex.df(this.postings(v.term)) + this.metaSize(v.term) }))
+        .filter((v) => v.df > 0)
+        .sort((a, b) => a.edits - b.edits || b.df - a.df || (a.term < b.term ? -1 : 1))
+        .slice(0, MAX_VARIANTS);
+      if (near.length > 0) corrections.push({ term, variants: near.map((v) => v.term) });
+      variants.push(...near);
+    }
+    for (const v of variants) {
+      const factor = EDIT_FACTOR[v.edits];
+      const vdf = v.edits === 0 ? df : SearchIndex.df(this.postings(v.term));
+      if (vdf > 0) q.text.push({ term: v.term, factor, df: vdf });
+      q.size += vdf;
+      for (const code of this.meta.files(v.term)) {
+        q.files.push({ code, factor });
+        q.size += this.table.byFile.sizeOf(code);
+      }
+      for (const code of this.meta.tags(v.term)) {
+        q.tags.push({ code, factor });
+        q.size += this.table.byTag.sizeOf(code);
+      }
+    }
+    return q;
+  }
+
+  private metaSize(term: string): number {
+    let n = 0;
+    for (const c of this.meta.files(term)) n += this.table.byFile.sizeOf(c);
+    for (const c of this.meta.tags(term)) n += this.table.byTag.sizeOf(c);
+    return n;
+  }
+
+  private compileFilter(req: SearchRequest): Filter | null {
+    const t = this.table;
+    const f: Filter = {
+      tier: -1,
+      typeMask: 0,
+      task: -1,
+      file: -1,
+      prefix: null,
+      tagsAll: null,
+      tagsAny: null,
+      createdAfter: req.createdAfter ?? -Infinity,
+      createdBefore: req.createdBefore ?? Infinity,
+      touchedAfter: req.touchedAfter ?? -Infinity,
+      touchedBefore: req.touchedBefore ?? Infinity,
+      active: false,
+      source: null,
+    };
+    const offer = (size: number, ids: () => number[]): void => {
+      if (!f.source || size < f.source.size) f.source = { size, ids };
+    };
+    if (req.tier !== undefined) f.tier = req.tier === 'working' ? TIER_WORKING : TIER_STASHED;
+    if (req.types && req.types.length > 0) for (const ty of req.types) f.typeMask |= 1 << TYPE_CODE[ty];
+    if (req.taskId !== undefined) {
+      const code = t.tasks.lookup(req.taskId);
+      if (code === undefined) return null;
+      f.task = code;
+      const taskId = req.taskId;
+      offer(t.byTask.sizeOf(code), () => t.idsForTask(taskId));
+    }
+    if (req.filePath !== undefined) {
+      const code = t.files.lookup(req.filePath);
+      if (code === undefined) return null;
+      f.file = code;
+      const filePath = req.filePath;
+      offer(t.byFile.sizeOf(code), () => t.idsForFile(filePath));
+    }
+    if (req.filePathPrefix !== undefined) {
+      const codes = t.fileCodesWithPrefix(req.filePathPrefix);
+      if (codes.length === 0) return null;
+      f.prefix = new Uint8Array(t.files.size);
+      let size = 0;
+      for (const c of codes) {
+        f.prefix[c] = 1;
+        size += t.byFile.sizeOf(c);
+      }
+      const prefix = req.filePathPrefix;
+      offer(size, () => t.idsForFilePrefix(prefix));
+    }
+    if (req.tagsAll && req.tagsAll.length > 0) {
+      const codes: number[] = [];
+      for (const tag of req.tagsAll) {
+        const code = t.tagNames.lookup(tag);
+        if (code === undefined) return null;
+        codes.push(code);
+        offer(t.byTag.sizeOf(code), () => t.idsForTag(tag));
+      }
+      f.tagsAll = Int32Array.from(codes);
+    }
+    if (req.tagsAny && req.tagsAny.length > 0) {
+      const known = req.tagsAny.filter((tag) => t.tagNames.lookup(tag) !== undefined);
+      if (known.length === 0) return null;
+      const codes = known.map((tag) => t.tagNames.lookup(tag) as number);
+      f.tagsAny = Int32Array.from(codes);
+      let size = 0;
+      for (const c of codes) size += t.byTag.sizeOf(c);
+      offer(size, () => {
+        const all: number[] = [];
+        for (const tag of known) for (const id of t.idsForTag(tag)) all.push(id);
+        all.sort((a, b) => a - b);
+        return all.filter((id, i) => i === 0 || id !== all[i - 1]);
+      });
+    }
+    f.active =
+      f.tier >= 0 ||
+      f.typeMask !== 0 ||
+      f.task >= 0 ||
+      f.file >= 0 ||
+      f.prefix !== null ||
+      f.tagsAll !== null ||
+      f.tagsAny !== null ||
+      f.createdAfter !== -Infinity ||
+      f.createdBefore !== Infinity ||
+      f.touchedAfter !== -Infinity ||
+      f.touchedBefore !== Infinity;
+    return f;
+  }
+
+  /** Does live segment `id` pass the filter's column checks? */
+  private passes(f: Filter, id: number): boolean {
+    const t = this.table;
+    if (f.tier >= 0 && t.tier[id] !== f.tier) return false;
+    if (f.typeMask !== 0 && (f.typeMask & (1 << t.type[id])) === 0) return false;
+    if (f.task >= 0 && t.task[id] !== f.task) return false;
+    if (f.file >= 0 && t.file[id] !== f.file) return false;
+    if (f.prefix !== null) {
+      const fc = t.file[id];
+      if (fc < 0 || f.prefix[fc] !== 1) return false;
+    }
+    if (f.tagsAll !== null || f.tagsAny !== null) {
+      const tags = t.tags[id];
+      if (!tags) return false;
+      if (f.tagsAll !== null) for (const c of f.tagsAll) if (!tags.includes(c)) return false;
+      if (f.tagsAny !== null) {
+        let any = false;
+        for (const c of f.tagsAny) if (tags.includes(c)) any = true;
+        if (!any) return false;
+      }
+    }
+    const created = t.created[id];
+    if (!(created > f.createdAfter && created < f.createdBefore)) return false;
+    const touched = t.touched[id];
+    if (!(touched > f.touchedAfter && touched < f.touchedBefore)) return false;
+    return true;
+  }
+
+  private prepareScratch(): void {
+    const cap = this.table.capacity + 1;
+    if (this.stamp.length < cap) {
+      this.stamp = growUint32(new Uint32Array(0), cap);
+      const n = this.stamp.length;
+      this.mask = new Uint32Array(n);
+      this.acc = new Float64Array(n);
+      this.termStamp = new Uint32Array(n);
+      this.termWeight = growFloat64(new Float64Array(0), n - 1);
+      this.touched = new Int32Array(n);
+      this.termTouched = new Int32Array(n);
+      this.queryNo = 0;
+      this.termNo = 0;
+    }
+    if (++this.queryNo === 0xffffffff) {
+      this.stamp.fill(0);
+      this.queryNo = 1;
+    }
+  }
+
+  private nextTermNo(): number {
+    if (++this.termNo === 0xffffffff) {
+      this.termStamp.fill(0);
+      this.termNo = 1;
+    }
+    return this.termNo;
+  }
+
+  /** Walk each query term's postings, keep candidates that pass the filter, credit them. Returns the candidate count. */
+  private runIndexPlan(qts: QueryTerm[], f: Filter): number {
+    const t = this.table;
+    const alive = t.alive;
+    const keyToId = this.keyToId;
+    const stamp = this.stamp;
+    const mask = this.mask;
+    const acc = this.acc;
+    const touched = this.touched;
+    const qn = this.queryNo;
+    const filtered = f.active;
+    let nt = 0;
+    for (let j = 0; j < qts.length; j++) {
+      const q = qts[j];
+      const bit = 1 << j;
+      const idf = q.idf;
+      if (q.text.length === 1 && q.files.length === 0 && q.tags.length === 0) {
+        // One source: every live id appears once, credit it directly.
+        const src = q.text[0];
+        const slots = this.postings(src.term);
+        for (let s = 0; s < slots.length; s++) {
+          const arr = slots[s] as number[] | null;
+          if (!arr) continue;
+          const inc = idf * (SLOT_WEIGHT[s] * src.factor);
+          for (let k = 0; k < arr.length; k++) {
+            const id = keyToId[arr[k]];
+            if (id === 0 || alive[id] !== 1) continue;
+            if (filtered && !this.passes(f, id)) continue;
+            if (stamp[id] !== qn) {
+              stamp[id] = qn;
+              mask[id] = bit;
+              acc[id] = inc;
+              touched[nt++] = id;
+            } else {
+              mask[id] |= bit;
+              acc[id] += inc;
+            }
+          }
+        }
+        continue;
+      }
+      // Several sources (typo variants, paths, tags): keep each id's best weight, then credit once.
+      const tn = this.nextTermNo();
+      const tstamp = this.termStamp;
+      const tw = this.termWeight;
+      const tt = this.termTouched;
+      let ntt = 0;
+      const offer = (id: number, w: number): void => {
+        if (tstamp[id] !== tn) {
+          tstamp[id] = tn;
+          tw[id] = w;
+          tt[ntt++] = id;
+        } else if (w > tw[id]) tw[id] = w;
+      };
+      for (const src of q.text) {
+        const slots = this.postings(src.term);
+        for (let s = 0; s < slots.length; s++) {
+          const arr = slots[s] as number[] | null;
+          if (!arr) continue;
+          const w = SLOT_WEIGHT[s] * src.factor;
+          for (let k = 0; k < arr.length; k++) {
+            const id = keyToId[arr[k]];
+            if (id === 0 || alive[id] !== 1) continue;
+            if (filtered && !this.passes(f, id)) continue;
+            offer(id, w);
+          }
+        }
+      }
+      for (const src of q.files) {
+        const w = PATH_WEIGHT * src.factor;
+        for (const id of t.byFile.candidates(src.code)) {
+          if (alive[id] !== 1 || t.file[id] !== src.code) continue;
+          if (filtered && !this.passes(f, id)) continue;
+          offer(id, w);
+        }
+      }
+      for (const src of q.tags) {
+        const w = TAG_WEIGHT * src.factor;
+        for (const id of t.byTag.candidates(src.code)) {
+          if (alive[id] !== 1 || !(t.tags[id]?.includes(src.code) ?? false)) continue;
+          if (filtered && !this.passes(f, id)) continue;
+          offer(id, w);
+        }
+      }
+      for (let k = 0; k < ntt; k++) {
+        const id = tt[k];
+        const inc = idf * tw[id];
+        if (stamp[id] !== qn) {
+          stamp[id] = qn;
+          mask[id] = bit;
+          acc[id] = inc;
+          touched[nt++] = id;
+        } else {
+          mask[id] |= bit;
+          acc[id] += inc;
+        }
+      }
+    }
+    return nt;
+  }
+
+  /** Read the filtered segments' texts and score them with the index's own slot function. */
+  private runFilterPlan(qts: QueryTerm[], f: Filter): number {
+    const t = this.table;
+    const ids = (f.source as NonNullable<Filter['source']>).ids().filter((id) => t.alive[id] === 1 && this.passes(f, id));
+    const needText = qts.some((q) => q.text.length > 0);
+    const texts = needText ? this.getTexts(ids.filter((id) => this.has(id))) : new Map<number, string>();
+    const wanted = new Set<string>();
+    for (const q of qts) for (const s of q.text) wanted.add(s.term);
+    const asciiTerms = [...wanted].filter(isAscii);
+    const allAscii = asciiTerms.length === wanted.size;
+    const stamp = this.stamp;
+    const mask = this.mask;
+    const acc = this.acc;
+    const touched = this.touched;
+    const qn = this.queryNo;
+    let nt = 0;
+    const weights = new Float64Array(qts.length);
+    for (const id of ids) {
+      weights.fill(0);
+      const text = this.has(id) ? texts.get(id) : undefined;
+      if (text !== undefined && wanted.size > 0) {
+        let maybe = !allAscii;
+        if (!maybe) {
+          const lower = text.toLowerCase();
+          for (const term of asciiTerms) {
+            if (lower.includes(term)) {
+              maybe = true;
+              break;
+            }
+          }
+        }
+        if (maybe) {
+          const a = analyzeText(text);
+          const slotOfTerm = new Map<string, number>();
+          for (let k = 0; k < a.terms.length; k++) if (wanted.has(a.terms[k])) slotOfTerm.set(a.terms[k], a.slots[k]);
+          for (let j = 0; j < qts.length; j++) {
+            for (const src of qts[j].text) {
+              const s = slotOfTerm.get(src.term);
+              if (s === undefined) continue;
+              const w = SLOT_WEIGHT[s] * src.factor;
+              if (w > weights[j]) weights[j] = w;
+            }
+          }
+        }
+      }
+      const fc = t.file[id];
+      const tags = t.tags[id];
+      for (let j = 0; j < qts.length; j++) {
+        const q = qts[j];
+        for (const src of q.files) {
+          if (fc !== src.code) continue;
+          const w = PATH_WEIGHT * src.factor;
+          if (w > weights[j]) weights[j] = w;
+        }
+        if (tags) {
+          for (const src of q.tags) {
+            if (!tags.includes(src.code)) continue;
+            const w = TAG_WEIGHT * src.factor;
+            if (w > weights[j]) weights[j] = w;
+          }
+        }
+      }
+      for (let j = 0; j < qts.length; j++) {
+        if (weights[j] === 0) continue;
+        const inc = qts[j].idf * weights[j];
+        if (stamp[id] !== qn) {
+          stamp[id] = qn;
+          mask[id] = 1 << j;
+          acc[id] = inc;
+          touched[nt++] = id;
+        } else {
+          mask[id] |= 1 << j;
+          acc[id] += inc;
+        }
+      }
+    }
+    return nt;
+  }
+
+  private typeBoostMask(qts: { term: string }[]): number {
+    let m = 0;
+    for (const q of qts) {
+      for (const ty of SEGMENT_TYPES) if (q.term === ty || q.term === ty + 's') m |= 1 << TYPE_CODE[ty];
+    }
+    return m;
+  }
+
+  private recency(id: number, now: number): number {
+    const age = now - this.table.touched[id];
+    return age <= 0 ? 1 : this.halfLife / (this.halfLife + age);
+  }
+
+  /** The `limit` best candidates, best first: more matched terms, then relevance, recency and type. */
+  private selectTop(qts: QueryTerm[], count: number, limit: number, now: number): { id: number; score: number; matched: number }[] {
+    const touched = this.touched;
+    const mask = this.mask;
+    const acc = this.acc;
+    const m = qts.length;
+    const hist = new Array<number>(m + 1).fill(0);
+    for (let k = 0; k < count; k++) hist[popcount(mask[touched[k]])]++;
+    let threshold = 1;
+    for (let c = m, seen = 0; c >= 1; c--) {
+      seen += hist[c];
+      if (seen >= limit) {
+        threshold = c;
+        break;
+      }
+    }
+    let sumIdf = 0;
+    for (const q of qts) sumIdf += q.idf;
+    const typeMask = this.typeBoostMask(qts);
+    const types = this.table.type;
+    const heap = new TopK(limit);
+    for (let k = 0; k < count; k++) {
+      const id = touched[k];
+      const c = popcount(mask[id]);
+      if (c < threshold) continue;
+      const rel = sumIdf > 0 ? acc[id] / sumIdf : 0;
+      const typeHit = (typeMask & (1 << types[id])) !== 0 ? 1 : 0;
+      const score = c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY * this.recency(id, now) + W_TYPE * typeHit);
+      heap.offer(id, score, c);
+    }
+    return heap.sorted();
+  }
+
+  private makeHits(top: { id: number; score: number; matched: number }[], needles: ReadonlyMap<string, number>, maxTokens: number | undefined): { hits: SearchHit[]; skipped: number } {
+    const hits: SearchHit[] = [];
+    let skipped = 0;
+    let used = 0;
+    const chosen: typeof top = [];
+    for (const h of top) {
+      const tokens = this.table.tokens[h.id];
+      if (maxTokens !== undefined && used + tokens > maxTokens) {
+        skipped++;
+        continue;
+      }
+      used += tokens;
+      chosen.push(h);
+    }
+    const texts = this.getTexts(chosen.map((h) => h.id));
+    for (const h of chosen) {
+      const text = texts.get(h.id) ?? '';
+      const { snippet, matches } = makeSnippet(text, needles);
+      hits.push({ id: h.id, score: h.score, matched: h.matched, snippet, matches: matches as MatchRange[], tokens: this.table.tokens[h.id] });
+    }
+    return { hits, skipped };
+  }
+
+  /** An empty query with a task/file/tag filter lists the filtered segments, most recently touched first. */
+  private browse(req: SearchRequest, f: Filter | null, limit: number, now: number, partial: boolean): SearchResult {
+    if (f !== null && f.source === null) {
+      invalid('An empty search needs a task, file path or tag filter to list; give a query or one of those filters.');
+    }
+    if (f === null) return emptyResult([], partial);
+    const t = this.table;
+    const ids = (f.source as NonNullable<Filter['source']>).ids().filter((id) => t.alive[id] === 1 && this.passes(f, id));
+    const heap = new TopK(limit);
+    for (const id of ids) heap.offer(id, FRACTION_SCALE * this.recency(id, now), 0);
+    const { hits, skipped } = this.makeHits(heap.sorted(), new Map(), req.maxTokens);
+    return { hits, total: ids.length, terms: [], corrections: [], skippedForTokens: skipped, partial, plan: 'filter' };
+  }
+
+  // ---------------------------------------------------------------- persistence
+
+  /**
+   * Save the index into `dir` (one file, replaced atomically), tagged with the engine's change watermark.
+   * Changes made while the save runs stay in memory and are not in the file: their keys are newer than
+   * the saved key table, so a load treats them as absent. Save again after them (or pass the watermark
+   * taken when the save started) to keep the file current.
+   */
+  async save(dir: string, watermark: number): Promise<{ ms: number; bytes: number }> {
+    const started = performance.now();
+    const keysAtStart = this.nextKey;
+    const keyTable = this.keyToId.slice(0, keysAtStart);
+    const out = await LineWriter.open(dir, INDEX_FILE);
+    let bytes = 0;
+    try {
+      const header = JSON.stringify({ format: INDEX_FORMAT, version: INDEX_VERSION, watermark, keys: keysAtStart, segments: this.indexed });
+      await out.line(header);
+      const keys = int32ToBase64(keyTable);
+      await out.line(keys);
+      bytes += header.length + keys.length + 2;
+      let chunks = 0;
+      await this.flex.export(async (key: string, data: string) => {
+        chunks++;
+        bytes += key.length + data.length + 2;
+        await out.line(key);
+        await out.line(data);
+      });
+      const trailer = JSON.stringify({ end: true, chunks, nextKey: this.nextKey });
+      await out.line(trailer);
+      bytes += trailer.length + 1;
+      await out.commit();
+    } catch (err) {
+      await out.abort();
+      throw new ContextGcError('io_error', `Could not save the search index to ${dir}: ${(err as Error).message}. Check that the folder is writable and has space; the index stays usable in memory.`);
+    }
+    return { ms: performance.now() - started, bytes };
+  }
+
+  /**
+   * Open a saved index if it is current: same format version and the same watermark the engine passes now.
+   * Returns null when there is no saved index, it is stale (another watermark), from another version, or
+   * damaged; the caller then builds one (`buildInBackground`). Loading yields to the event loop between
+   * chunks.
+   */
+  static async load(dir: string, watermark: number, table: SegmentTable, getTexts: GetTexts, opts: SearchIndexOptions = {}): Promise<SearchIndex | null> {
+    const lines = await readLines(path.join(dir, INDEX_FILE));
+    if (lines === null) return null;
+    try {
+      const next = async (): Promise<string | null> => {
+        const r = await lines.next();
+        return r.done ? null : r.value;
+      };
+      const headerLine = await next();
+      if (headerLine === null) return null;
+      const header = JSON.parse(headerLine) as { format?: string; version?: string; watermark?: number; keys?: number };
+      if (header.format !== INDEX_FORMAT || header.version !== INDEX_VERSION || header.watermark !== watermark) return null;
+      const keyLine = await next();
+      if (keyLine === null) return null;
+      const keyTable = base64ToInt32(keyLine);
+      if (keyTable.length !== header.keys) return null;
+      const idx = new SearchIndex(table, getTexts, opts);
+      let chunks = 0;
+      let trailer = null as { end?: boolean; chunks?: number; nextKey?: number } | null;
+      let slice = performance.now();
+      for (;;) {
+        const key = await next();
+        if (key === null) break;
+        if (key.startsWith('{')) {
+          trailer = JSON.parse(key) as typeof trailer;
+          break;
+        }
+        const data = await next();
+        if (data === null) break;
+        const parsed = JSON.parse(data) as unknown;
+        if (key.endsWith('.map') && Array.isArray(parsed)) {
+          for (const entry of parsed as [string, unknown][]) idx.vocabulary.add(entry[0]);
+        }
+        // FlexSearch's import takes the parsed chunk as well as its JSON text.
+        idx.flex.import(key, parsed as string);
+        chunks++;
+        if (performance.now() - slice >= SLICE_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          slice = performance.now();
+        }
+      }
+      if (!trailer || trailer.end !== true || trailer.chunks !== chunks || typeof trailer.nextKey !== 'number') return null;
+      idx.adoptKeys(keyTable, trailer.nextKey);
+      return idx;
+    } catch {
+      return null;
+    } finally {
+      await lines.return?.();
+    }
+  }
+
+  /** Take a loaded key table: keys of segments the table no longer has, and keys newer than the table, are dead. */
+  private adoptKeys(keyTable: Int32Array, nextKey: number): void {
+    const t = this.table;
+    this.nextKey = Math.max(nextKey, keyTable.length);
+    this.keyToId = growInt32(new Int32Array(0), this.nextKey);
+    this.keyToId.set(keyTable);
+    this.idToKey = growInt32(new Int32Array(0), t.end);
+    this.hashHi = growUint32(new Uint32Array(0), t.end);
+    this.hashLo = growUint32(new Uint32Array(0), t.end);
+    let live = 0;
+    for (let key = 1; key < keyTable.length; key++) {
+      const id = keyTable[key];
+      if (id === 0) continue;
+      if (!t.has(id) || this.idToKey[id] !== 0) {
+        this.keyToId[key] = 0;
+        continue;
+      }
+      this.idToKey[id] = key;
+      // The watermark matched, so the indexed text is the stored one: its hash is the table's.
+      this.hashHi[id] = t.hashHi[id];
+      this.hashLo[id] = t.hashLo[id];
+      live++;
+    }
+    this.indexed = live;
+    this.deadKeys = this.nextKey - 1 - live;
+  }
+}
+
+/** Bounded selection of the best `k` by (score desc, id desc): a min-heap of the current best. */
+class TopK {
+  private ids: number[] = [];
+  private scores: number[] = [];
+  private matched: number[] = [];
+  constructor(private readonly k: number) {}
+
+  private worse(a: number, b: number): boolean {
+    // Is entry a ranked below entry b?
+    const sa = this.scores[a];
+    const sb = this.scores[b];
+    return sa < sb || (sa === sb && this.ids[a] < this.ids[b]);
+  }
+
+  offer(id: number, score: number, matched: number): void {
+    const n = this.ids.length;
+    if (n < this.k) {
+      this.ids.push(id);
+      this.scores.push(score);
+      this.matched.push(matched);
+      this.up(n);
+      return;
+    }
+    if (score < this.scores[0] || (score === this.scores[0] && id < this.ids[0])) return;
+    this.ids[0] = id;
+    this.scores[0] = score;
+    this.matched[0] = matched;
+    this.down(0);
+  }
+
+  private swap(a: number, b: number): void {
+    [this.ids[a], this.ids[b]] = [this.ids[b], this.ids[a]];
+    [this.scores[a], this.scores[b]] = [this.scores[b], this.scores[a]];
+    [this.matched[a], this.matched[b]] = [this.matched[b], this.matched[a]];
+  }
+
+  private up(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.worse(i, p)) break;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+
+  private down(i: number): void {
+    const n = this.ids.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < n && this.worse(l, m)) m = l;
+      if (r < n && this.worse(r, m)) m = r;
+      if (m === i) break;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+
+  sorted(): { id: number; score: number; matched: number }[] {
+    const out = this.ids.map((id, i) => ({ id, score: this.scores[i], matched: this.matched[i] }));
+    out.sort((a, b) => b.score - a.score || b.id - a.id);
+    return out;
+  }
+}
+
+function validateRequest(req: SearchRequest): void {
+  if (typeof req !== 'object' || req === null) invalid('A search request must be an object with a `query` string.');
+  if (typeof req.query !== 'string') invalid('`query` must be a string (it may be empty when a task, file or tag filter is given).');
+  if (req.limit !== undefined && (!Number.isInteger(req.limit) || req.limit < 1 || req.limit > MAX_LIMIT)) {
+    invalid(`\`limit\` must be an integer from 1 to ${MAX_LIMIT}, got ${req.limit}.`);
+  }
+  if (req.maxTokens !== undefined && (!Number.isInteger(req.maxTokens) || req.maxTokens < 1)) {
+    invalid(`\`maxTokens\` must be a positive integer, got ${req.maxTokens}.`);
+  }
+  if (req.types !== undefined) {
+    if (!Array.isArray(req.types)) invalid('`types` must be an array of segment types.');
+    for (const ty of req.types) if (!isSegmentType(ty)) invalid(`Unknown segment type "${String(ty)}"; use one of ${SEGMENT_TYPES.join(', ')}.`);
+  }
+  if (req.tier !== undefined && !isTier(req.tier)) invalid(`Unknown tier "${String(req.tier)}"; use working or stashed.`);
+  for (const key of ['tagsAny', 'tagsAll'] as const) {
+    const v = req[key];
+    if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) invalid(`\`${key}\` must be an array of tag strings.`);
+  }
+  for (const key of ['filePath', 'filePathPrefix', 'taskId', 'project'] as const) {
+    const v = req[key];
+    if (v !== undefined && typeof v !== 'string') invalid(`\`${key}\` must be a string.`);
+  }
+  for (const key of ['createdAfter', 'createdBefore', 'touchedAfter', 'touchedBefore'] as const) {
+    const v = req[key];
+    if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v))) invalid(`\`${key}\` must be a time in ms since the epoch.`);
+  }
+}
