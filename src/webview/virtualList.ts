@@ -46,6 +46,10 @@ export class VirtualList<T> {
       opts.onScroll?.(this.element.scrollTop);
     });
     this.element.addEventListener('keydown', (ev) => this.onKeyDown(ev));
+    // Focus lands on a row: the list is one tab stop, and the active row is what keys act on.
+    this.element.addEventListener('focus', () => {
+      if (this.active < 0 && this.items.length > 0) this.setActive(0, false);
+    });
     this.element.addEventListener('mousedown', (ev) => {
       const row = (ev.target as HTMLElement).closest<HTMLElement>('[data-index]');
       if (row) this.setActive(Number(row.dataset.index), false);
@@ -182,6 +186,7 @@ export class VirtualList<T> {
         el = this.pool.get(kind)?.pop() ?? this.opts.create(kind);
         el.dataset.kind = kind;
         el.style.position = 'absolute';
+        el.style.top = '0';
         el.style.left = '0';
         el.style.right = '0';
         this.rendered.set(i, el);

@@ -47,7 +47,7 @@ export class GcView {
     this.percentInput.value = String(g.percent);
     this.tokensInput = h('input', { type: 'number', class: 'input num wide', id: 'gc-tokens', 'aria-label': 'Tokens to free' });
     this.tokensInput.min = '1';
-    this.tokensInput.step = '1000';
+    this.tokensInput.step = '1';
     this.tokensInput.value = String(g.tokens);
     for (const el of [this.percentRadio, this.tokensRadio, this.percentInput, this.tokensInput]) el.addEventListener('change', () => this.saveTarget());
     this.percentInput.addEventListener('focus', () => (this.percentRadio.checked = true));
@@ -60,6 +60,8 @@ export class GcView {
       h('label', { class: 'radio' }, this.tokensRadio, ' Free ', this.tokensInput, ' tokens'),
       this.planButton,
     );
+    // Our own validation (with a message that says what to enter), not the browser's bubble.
+    form.noValidate = true;
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       void this.makePlan();

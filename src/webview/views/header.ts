@@ -59,7 +59,7 @@ export class TaskBar {
       options.push(o);
     }
     for (const task of t?.tasks ?? []) {
-      const o = h('option', {}, task.title !== task.id ? `${task.title} (${task.id})` : task.id);
+      const o = h('option', { title: task.id }, task.title);
       o.value = task.id;
       options.push(o);
     }
@@ -142,6 +142,7 @@ export class Meter {
       h('span', { class: `meter-pct band-text-${u.band}`, 'data-testid': 'meter-pct' }, pct(u.percent)),
     );
     const from = u.budgetSource === 'model' ? `budget of ${u.model ?? 'the selected model'}` : u.budgetSource === 'setting' ? 'budget from settings' : 'default budget';
-    replace(this.sub, `${from} · ${u.encoding} · ${plural(u.workingSegments, 'segment')} in context · ${plural(u.stashedSegments, 'segment')} stashed`);
+    replace(this.sub, `${from} · ${u.encoding} · ${fmt(u.workingSegments)} in context · ${fmt(u.stashedSegments)} stashed`);
+    this.sub.title = `${fmt(u.budget)}-token ${from}; counted with ${u.encoding}; ${plural(u.workingSegments, 'segment')} in context, ${plural(u.stashedSegments, 'segment')} (${fmt(u.stashedTokens)} tokens) in the stash`;
   }
 }

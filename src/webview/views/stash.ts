@@ -200,9 +200,17 @@ export class StashView {
     if (this.ctx.data.usage === null) return;
     this.searchedOnce = true;
     const seq = ++this.seq;
+    const req = this.request();
+    if (req.query === '' && req.file === undefined && req.task === undefined && req.tag === undefined) {
+      // Nothing to search by yet: the engine lists the stash only under a task, file or tag filter.
+      this.view = null;
+      this.searching = false;
+      this.renderResults();
+      return;
+    }
     this.searching = true;
     this.renderHead();
-    const r = await this.ctx.run('search the stash', this.ctx.host.request(SearchStashRequest, this.request()));
+    const r = await this.ctx.run('search the stash', this.ctx.host.request(SearchStashRequest, req));
     if (seq !== this.seq) return;
     this.searching = false;
     if (r) {
@@ -245,7 +253,17 @@ export class StashView {
     const v = this.view;
     const stashed = this.ctx.data.usage?.stashedSegments ?? 0;
     if (!v) {
-      replace(this.results, h('li', { class: 'empty-state' }, icon('archive', 'big muted'), h('p', {}, 'Search what was stashed.'), h('p', { class: 'muted' }, 'Type words, a file name or an identifier (fooBar matches foo bar). Filters narrow by file, task, tag, type and time.')));
+      const held = this.ctx.data.usage;
+      replace(
+        this.results,
+        h(
+          'li',
+          { class: 'empty-state', 'data-testid': 'stash-hint' },
+          icon('archive', 'big muted'),
+          h('p', {}, held && held.stashedSegments > 0 ? `Search the ${plural(held.stashedSegments, 'stashed segment')} (${fmt(held.stashedTokens)} tokens).` : 'The stash is empty.'),
+          h('p', { class: 'muted' }, 'Type words, a file name or an identifier (fooBar finds foo bar). Filters narrow by file, task, tag, type and time; a file, task or tag filter alone lists what it holds.'),
+        ),
+      );
       return;
     }
     if (v.status === 'unavailable') {

@@ -101,7 +101,8 @@ export class WorkingSetView {
     this.element = h(
       'div',
       { class: 'working' },
-      h('div', { class: 'toolbar' }, h('div', { class: 'filter-box' }, icon('filter', 'muted'), this.filter), this.groupSel, this.sortSel),
+      h('div', { class: 'toolbar' }, h('div', { class: 'filter-box' }, icon('filter', 'muted'), this.filter)),
+      h('div', { class: 'toolbar' }, this.groupSel, this.sortSel),
       this.summary,
       this.empty,
       this.list.element,
