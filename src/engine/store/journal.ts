@@ -92,6 +92,19 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+/** fsyncDir without blocking the thread (for the owner's event loop). */
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  let fh: fs.promises.FileHandle | undefined;
+  try {
+    fh = await fs.promises.open(dir, 'r');
+    await fh.sync();
+  } catch (err) {
+    if (process.platform !== 'win32') throw err;
+  } finally {
+    await fh?.close();
+  }
+}
+
 /** Frames one op as a record: length, CRC, JSON payload. */
 export function encodeRecord(op: JournalOp): Buffer {
   const json = JSON.stringify(op);
@@ -189,6 +202,20 @@ const writeAsync = (fd: number, buf: Buffer, off: number, len: number, pos: numb
   new Promise((resolve, reject) => fs.write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
 const datasyncAsync = (fd: number): Promise<void> =>
   new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+const openAsync = (file: string): Promise<number> =>
+  new Promise((resolve, reject) => fs.open(file, 'r+', (err, fd) => (err ? reject(err) : resolve(fd))));
+const closeAsync = (fd: number): Promise<void> => new Promise((resolve) => fs.close(fd, () => resolve()));
+
+/** Makes the journal file for `seq`: creates it, writes the header; the promise gives its path and size. */
+export type JournalFactory = (seq: number) => Promise<{ file: string; size: number }>;
+
+interface RotationRequest {
+  create: JournalFactory;
+  /** Records appended before the request: they go to the old file. */
+  after: number;
+  resolve: (seq: number) => void;
+  reject: (err: unknown) => void;
+}
 
 /**
  * Appends records to the active journal file and makes them durable in groups. The file can be
@@ -203,15 +230,13 @@ export class JournalWriter {
   private durable = 0;
   private waiters: Waiter[] = [];
   private running: Promise<void> | undefined;
+  private active = false;
   private failure: ContextGcError | undefined;
   /** True while a write + fdatasync is in flight (the file must not be switched then). */
   private writing = false;
+  private rotation: RotationRequest | undefined;
   /** fdatasync calls done; for stats and tests of group commit. */
   syncs = 0;
-  /** Records made durable. */
-  get durableRecords(): number {
-    return this.durable;
-  }
 
   /**
    * @param afterSync called after each durable batch, while nothing is being written: the owner
@@ -225,6 +250,20 @@ export class JournalWriter {
     private readonly afterSync: (w: JournalWriter) => void = () => {},
   ) {
     this.fd = fs.openSync(file, 'r+');
+  }
+
+  /** Creates a new journal file without blocking the thread (header and directory fsync'd). */
+  static async createAsync(dir: string, seq: number): Promise<{ file: string; size: number }> {
+    const file = path.join(dir, journalName(seq));
+    const fh = await fs.promises.open(file, 'w');
+    try {
+      await fh.write(journalHeader(seq));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsyncDirAsync(dir);
+    return { file, size: HEADER_BYTES };
   }
 
   /** Creates a new journal file (header fsync'd, directory fsync'd); returns its path and size. */
@@ -245,9 +284,38 @@ export class JournalWriter {
     return this.failure;
   }
 
-  /** Nothing queued and nothing being written. */
+  /** Nothing queued, nothing being written, no rotation under way. */
   get idle(): boolean {
-    return this.pending.length === 0 && !this.writing;
+    return this.pending.length === 0 && !this.writing && !this.rotation;
+  }
+
+  /** No write or rotation in flight (records may be queued): flushSync and rotateSync may run. */
+  get quiet(): boolean {
+    return !this.writing && !this.rotation;
+  }
+
+  /**
+   * Writes and fdatasyncs what is queued, blocking the thread: for the owner-thread snapshot, which
+   * blocks anyway. Only while quiet.
+   */
+  flushSync(): void {
+    if (!this.quiet) throw new Error('JournalWriter.flushSync while a write is in flight');
+    if (this.failure) throw this.failure;
+    if (!this.pending.length) return;
+    const batch = Buffer.concat(this.pending, this.pendingBytes);
+    const upTo = this.appended;
+    this.pending = [];
+    this.pendingBytes = 0;
+    try {
+      for (let written = 0; written < batch.length; ) written += fs.writeSync(this.fd, batch, written, batch.length - written, this.size + written);
+      fs.fdatasyncSync(this.fd);
+    } catch (err) {
+      this.fail(err);
+      throw this.failure;
+    }
+    this.syncs++;
+    this.size += batch.length;
+    this.settle(upTo);
   }
 
   /** Bytes appended but not yet written. */
@@ -280,9 +348,22 @@ export class JournalWriter {
     if (this.failure) throw this.failure;
   }
 
-  /** Switches to another (fresh) journal file. Only while no write is in flight. */
-  rotate(file: string, seq: number, size: number): void {
-    if (this.writing) throw new Error('JournalWriter.rotate during a write');
+  /**
+   * Switches to journal seq + 1 (made by `create`) between two batches, without blocking the thread.
+   * Resolves with the new seq once later records go there. Every record appended before the call is
+   * in the old file (some appended after it may be too). Changes may be appended meanwhile.
+   */
+  rotate(create: JournalFactory): Promise<number> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.rotation) return Promise.reject(new Error('JournalWriter.rotate: a rotation is already under way'));
+    const p = new Promise<number>((resolve, reject) => (this.rotation = { create, after: this.appended, resolve, reject }));
+    void this.kick();
+    return p;
+  }
+
+  /** Switches to another (fresh) journal file at once. Only while idle. */
+  rotateSync(file: string, seq: number, size: number): void {
+    if (!this.idle) throw new Error('JournalWriter.rotateSync while the writer is busy');
     const next = fs.openSync(file, 'r+');
     fs.closeSync(this.fd);
     this.fd = next;
@@ -297,48 +378,81 @@ export class JournalWriter {
     fs.closeSync(this.fd);
   }
 
+  /** Starts the flush loop unless it is running. */
   private kick(): Promise<void> {
-    if (!this.running) {
-      this.running = this.run().finally(() => {
-        this.running = undefined;
-      });
-    }
+    if (this.active) return this.running!;
+    this.active = true;
+    this.running = this.run();
     return this.running;
   }
 
+  /**
+   * The flush loop. `active` is cleared in `finally` in the same turn as the loop's last look at the
+   * queue (no await between them), so a change appended after that always starts a new loop; one
+   * appended while the loop awaits is picked up by its next check.
+   */
   private async run(): Promise<void> {
-    while (this.pending.length && !this.failure) {
-      const batch = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-      const upTo = this.appended;
-      this.pending = [];
-      this.pendingBytes = 0;
-      this.writing = true;
-      try {
-        let written = 0;
-        while (written < batch.length) written += await writeAsync(this.fd, batch, written, batch.length - written, this.size + written);
-        await datasyncAsync(this.fd);
-        this.syncs++;
-        this.size += batch.length;
-      } catch (err) {
-        this.fail(err);
-        return;
-      } finally {
-        this.writing = false;
+    try {
+      while ((this.pending.length || this.rotation) && !this.failure) {
+        if (this.rotation && this.durable >= this.rotation.after) {
+          const r = this.rotation;
+          try {
+            const seq = this.seq + 1;
+            const made = await r.create(seq);
+            const fd = await openAsync(made.file);
+            const old = this.fd;
+            this.fd = fd;
+            this.file = made.file;
+            this.seq = seq;
+            this.size = made.size;
+            this.rotation = undefined;
+            await closeAsync(old);
+            r.resolve(seq);
+          } catch (err) {
+            // The old file is intact: keep writing there; the owner retries the rotation later.
+            this.rotation = undefined;
+            r.reject(err);
+          }
+          continue;
+        }
+        const batch = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+        const upTo = this.appended;
+        this.pending = [];
+        this.pendingBytes = 0;
+        this.writing = true;
+        try {
+          let written = 0;
+          while (written < batch.length) written += await writeAsync(this.fd, batch, written, batch.length - written, this.size + written);
+          await datasyncAsync(this.fd);
+          this.syncs++;
+          this.size += batch.length;
+        } catch (err) {
+          this.fail(err);
+          return;
+        } finally {
+          this.writing = false;
+        }
+        this.settle(upTo);
+        try {
+          this.afterSync(this);
+        } catch (err) {
+          this.fail(err);
+          return;
+        }
       }
-      this.durable = upTo;
-      const still: Waiter[] = [];
-      for (const w of this.waiters) {
-        if (w.target <= upTo) w.resolve();
-        else still.push(w);
-      }
-      this.waiters = still;
-      try {
-        this.afterSync(this);
-      } catch (err) {
-        this.fail(err);
-        return;
-      }
+    } finally {
+      this.active = false;
     }
+  }
+
+  private settle(upTo: number): void {
+    this.durable = upTo;
+    const still: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.target <= upTo) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
   }
 
   private fail(err: unknown): void {
@@ -346,6 +460,8 @@ export class JournalWriter {
       'Changes since the last successful commit are not saved; close the store and open it again.');
     for (const w of this.waiters) w.reject(this.failure);
     this.waiters = [];
+    this.rotation?.reject(this.failure);
+    this.rotation = undefined;
     this.pending = [];
     this.pendingBytes = 0;
   }

@@ -19,7 +19,7 @@ import * as fs from 'node:fs';
 import type { Segment, SegmentMeta } from '../model';
 import { ContextGcError } from '../model';
 import { defaultCompactorScript, startCompactionWorker, type CompactionJob, type RunningCompaction } from './compaction';
-import { HEADER_BYTES, JournalWriter, fsyncDir, journalHeader, listJournals, scanJournal, type JournalOp, type JournalScan } from './journal';
+import { HEADER_BYTES, JournalWriter, fsyncDir, fsyncDirAsync, journalHeader, listJournals, scanJournal, type JournalOp, type JournalScan } from './journal';
 import { StoreLock } from './lock';
 import { SegmentRows } from './rows';
 import { ensureSchema, SCHEMA_VERSION } from './schema';
@@ -103,6 +103,8 @@ export interface StoreStats {
 }
 
 const READ_ONLY_RETRIES = 3;
+/** Wait after a failed background snapshot before the journal size triggers another. */
+const RETRY_MS = 30_000;
 
 export async function openSqliteStore(dir: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
   const t0 = performance.now();
@@ -308,6 +310,8 @@ export class SqliteStore implements SegmentStore {
   private snapshots = 0;
   private lastSnapshot: SnapshotInfo | undefined;
   private lastSnapshotError: string | undefined;
+  /** After a failed background snapshot, the next automatic one waits until then (epoch ms). */
+  private retryAfter = 0;
   private readonly wasmPath: string;
 
   /** @internal use openSqliteStore / openSqliteStoreReadOnly */
@@ -331,7 +335,7 @@ export class SqliteStore implements SegmentStore {
     const active = loaded.last ?? { seq: loaded.base, ...JournalWriter.create(this.dir, loaded.base) };
     this.writer = new JournalWriter(active.file, active.seq, active.size, (w) => this.afterSync(w));
     if (loaded.snapshotNow) this.ownerSnapshot();
-    else if (active.size >= this.threshold) this.rotateAndCompact();
+    else if (active.size >= this.threshold) void this.rotateAndCompact();
   }
 
   // ---- SegmentStore --------------------------------------------------------------------------------
@@ -398,15 +402,13 @@ export class SqliteStore implements SegmentStore {
    */
   async snapshot(): Promise<void> {
     const w = this.checkWritable();
-    if (this.compaction) await this.compaction.done;
+    while (this.compaction) await this.compaction.done;
     if (!this.hasJournaledChanges()) return;
     if (this.opts.backgroundSnapshots === false) {
       await this.ownerSnapshotWhenIdle(w);
       return;
     }
-    while (!w.idle) await w.drain();
-    this.rotateAndCompact(); // in the same turn as the idle check: no write can be in flight
-    await this.compaction?.done;
+    await this.rotateAndCompact();
     if (this.lastSnapshotError) throw new ContextGcError('io_error', `Snapshot failed: ${this.lastSnapshotError}`);
   }
 
@@ -461,28 +463,45 @@ export class SqliteStore implements SegmentStore {
     return listJournals(this.dir).some((j) => j.seq >= this.base && fileSize(j.file) > HEADER_BYTES);
   }
 
-  /** Waits until every appended record is written, then snapshots in the same turn (nothing in flight). */
+  /** Waits until no write is in flight, then flushes the queue and snapshots in the same turn. */
   private async ownerSnapshotWhenIdle(w: JournalWriter): Promise<void> {
-    while (!w.idle) await w.drain();
+    while (!w.quiet) await w.drain();
+    w.flushSync();
     this.ownerSnapshot();
   }
 
   /** Called by the writer after each durable batch: rotate and compact past the threshold. */
   private afterSync(w: JournalWriter): void {
-    if (w.size >= this.threshold && !this.compaction && !this.closing) this.rotateAndCompact();
+    if (w.size >= this.threshold && !this.compaction && !this.closing && Date.now() >= this.retryAfter) void this.rotateAndCompact();
   }
 
-  /** Starts a new journal and folds the finished ones into a new snapshot in a worker. */
-  private rotateAndCompact(): void {
+  /**
+   * Starts a new journal and folds the finished ones into a new snapshot in a worker. The owner's
+   * thread only switches files (async I/O) and starts the worker; export() runs in the worker.
+   */
+  private rotateAndCompact(): Promise<void> {
     const w = this.writer!;
     if (this.opts.backgroundSnapshots === false) {
       this.compaction = { done: this.ownerSnapshotWhenIdle(w).finally(() => (this.compaction = undefined)) };
-      return;
+      return this.compaction.done;
     }
+    const slot: { run?: RunningCompaction; done: Promise<void> } = { done: Promise.resolve() };
+    this.compaction = slot;
+    slot.done = this.compactInBackground(w, slot)
+      .catch((err: unknown) => {
+        if (this.closing) return;
+        this.lastSnapshotError = err instanceof Error ? err.message : String(err);
+        this.retryAfter = Date.now() + RETRY_MS;
+      })
+      .finally(() => (this.compaction = undefined));
+    return slot.done;
+  }
+
+  private async compactInBackground(w: JournalWriter, slot: { run?: RunningCompaction }): Promise<void> {
     const t0 = performance.now();
-    const next = w.seq + 1;
-    const created = JournalWriter.create(this.dir, next);
-    w.rotate(created.file, next, created.size);
+    const next = await w.rotate((seq) => JournalWriter.createAsync(this.dir, seq));
+    if (this.closing) return;
+    const s0 = performance.now();
     const job: CompactionJob = {
       dir: this.dir,
       wasmPath: this.wasmPath,
@@ -490,34 +509,27 @@ export class SqliteStore implements SegmentStore {
       journals: listJournals(this.dir).filter((j) => j.seq >= this.base && j.seq < next),
       next,
     };
-    let run: RunningCompaction;
     try {
-      run = startCompactionWorker(job, this.opts.compactorScript ?? defaultCompactorScript());
+      slot.run = startCompactionWorker(job, this.opts.compactorScript ?? defaultCompactorScript());
     } catch (err) {
       this.lastSnapshotError = `${err instanceof Error ? err.message : String(err)} Snapshots run on the owner's thread instead.`;
-      this.compaction = { done: this.ownerSnapshotWhenIdle(w).finally(() => (this.compaction = undefined)) };
+      await this.ownerSnapshotWhenIdle(w);
       return;
     }
-    const ownerStart = performance.now() - t0;
-    const done = run.done.then(
-      (r) => {
-        const t1 = performance.now();
-        this.base = next;
-        for (const j of job.journals) fs.rmSync(j.file, { force: true });
-        fsyncDir(this.dir);
-        this.snapshots++;
-        this.lastSnapshotError = undefined;
-        this.lastSnapshot = {
-          mode: 'background', bytes: r.bytes, totalMs: performance.now() - t0, exportMs: r.exportMs, writeMs: r.writeMs,
-          ownerMs: ownerStart + (performance.now() - t1), records: r.records, at: Date.now(),
-        };
-      },
-      (err: unknown) => {
-        if (this.closing) return;
-        this.lastSnapshotError = err instanceof Error ? err.message : String(err);
-      },
-    );
-    this.compaction = { run, done: done.finally(() => (this.compaction = undefined)) };
+    let ownerMs = performance.now() - s0;
+    const r = await slot.run.done;
+    const s1 = performance.now();
+    // The new snapshot is durable (renamed, directory fsync'd): the journals it holds can go.
+    this.base = next;
+    this.snapshots++;
+    this.lastSnapshotError = undefined;
+    ownerMs += performance.now() - s1;
+    await Promise.all(job.journals.map((j) => fs.promises.rm(j.file, { force: true })));
+    await fsyncDirAsync(this.dir);
+    this.lastSnapshot = {
+      mode: 'background', bytes: r.bytes, totalMs: performance.now() - t0, exportMs: r.exportMs, writeMs: r.writeMs,
+      ownerMs, records: r.records, at: Date.now(),
+    };
   }
 
   /**
@@ -531,7 +543,7 @@ export class SqliteStore implements SegmentStore {
     const t0 = performance.now();
     const next = w.seq + 1;
     const created = JournalWriter.create(this.dir, next);
-    w.rotate(created.file, next, created.size);
+    w.rotateSync(created.file, next, created.size);
     this.rows.releaseStatements();
     const image = this.db.export();
     const t1 = performance.now();
