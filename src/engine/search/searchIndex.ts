@@ -329,10 +329,10 @@ export class SearchIndex {
         done++;
         if (pending.length < batch) continue;
         flush();
+        if (options.signal?.aborted) throw new ContextGcError('invalid_argument', 'The search index build was cancelled.');
         if (performance.now() - slice >= SLICE_MS) {
           onProgress?.(done, options.total);
           await new Promise<void>((r) => setImmediate(r));
-          if (options.signal?.aborted) throw new ContextGcError('invalid_argument', 'The search index build was cancelled.');
           slice = performance.now();
         }
       }
