@@ -12,22 +12,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { hashText, titleOf, type Segment, type SegmentType } from '../src/engine/model';
+import { hashText, titleOf, type Segment } from '../src/engine/model';
+import type { CorpusSegment } from './corpus';
 import { openSqliteStore, type SqliteStore } from '../src/engine/store/sqlite';
 import { loadSqlJs } from '../src/engine/store/sqljs';
 import { fsyncDir } from '../src/engine/store/journal';
 import { memory, percentiles, type Row } from './stats';
 
-/** What bench/corpus.ts's generateCorpus(n, { seed }) yields. */
-export interface CorpusItem {
-  text: string;
-  type: SegmentType;
-  taskId?: string | null;
-  filePath?: string | null;
-  tags?: string[];
-  createdAt: number;
-  refs?: number[];
-}
+/** What a corpus item must carry (bench/corpus.ts's CorpusSegment fits). Refs are indexes of earlier items. */
+export type CorpusItem = Pick<CorpusSegment, 'text' | 'type' | 'createdAt'> &
+  Partial<Pick<CorpusSegment, 'taskId' | 'filePath' | 'lineStart' | 'lineEnd' | 'tags' | 'source' | 'refs'>>;
 
 export interface StoreBenchOptions {
   /** Corpus to load (default: generateCorpus(n, { seed: 11 })). */
@@ -42,6 +36,7 @@ export interface StoreBenchOptions {
 
 const LOAD_BATCH = 1000;
 
+/** Segment `id` (= corpus index + 1) from a corpus item; tokens estimated as chars / 4 (the store does not count). */
 function toSegment(c: CorpusItem, id: number): Segment {
   return {
     id,
@@ -50,11 +45,11 @@ function toSegment(c: CorpusItem, id: number): Segment {
     tier: 'working',
     taskId: c.taskId ?? null,
     filePath: c.filePath ?? null,
-    lineStart: null,
-    lineEnd: null,
+    lineStart: c.lineStart ?? null,
+    lineEnd: c.lineEnd ?? null,
     tags: c.tags ?? [],
-    source: 'agent',
-    refs: (c.refs ?? []).filter((r) => r > 0 && r < id),
+    source: c.source ?? 'agent',
+    refs: (c.refs ?? []).map((index) => index + 1).filter((r) => r < id),
     pinned: false,
     generation: 'young',
     survivals: 0,
@@ -113,7 +108,7 @@ export async function benchStore(n: number, opts: StoreBenchOptions = {}): Promi
     const journalBytes = store.stats().journalBytes;
 
     // ---- first snapshot: background, with the owner measuring its own event loop ----
-    const bg = await backgroundSnapshot(store, () => 1, 0);
+    const bg = await backgroundSnapshot(store, () => 1 + Math.floor(Math.random() * id), 0);
     rows.push(row(n, 'bulk load (insert+commit per 1000)', loadMs / (id / LOAD_BATCH),
       `${id} segments, ${mb(textBytes)} text, ${(id / (loadMs / 1000)).toFixed(0)} segments/s, journal ${mb(journalBytes)}`));
     rows.push(row(n, 'first snapshot after bulk load (background)', bg.totalMs,
@@ -224,9 +219,10 @@ interface BackgroundRun {
  * and measures the owner's event-loop delay the whole time.
  */
 async function backgroundSnapshot(store: SqliteStore, pick: () => number, writes: number): Promise<BackgroundRun> {
-  // Make sure the journal has something to fold in.
-  store.update([{ id: 1, touchedAt: Date.now() }]);
+  // Make sure the journal has something to fold in, and start without GC debt from what came before.
+  store.update([{ id: pick(), touchedAt: Date.now() }]);
   await store.commit();
+  (globalThis as { gc?: () => void }).gc?.();
   const h = monitorEventLoopDelay({ resolution: 2 });
   h.enable();
   const t0 = performance.now();
