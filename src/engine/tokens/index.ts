@@ -2,8 +2,10 @@
 //
 // tiktoken first splits text with the encoding's pre-tokenization regex and then runs byte-pair
 // encoding on each piece independently, so count(text) is the sum of count(piece). Most pieces repeat
-// (words, identifiers, indentation, punctuation runs), so we cache piece -> count in a bounded map and
-// run our own typed-array BPE (./bpe.ts over ./ranks.ts) only for pieces not seen recently.
+// (words, identifiers, indentation, punctuation runs), so we cache piece -> count in a bounded table
+// (./cache.ts) and run our own typed-array BPE (./bpe.ts over ./ranks.ts) only for pieces not seen
+// recently. Pieces are found with the regex in sticky mode and looked up by range, so a cache hit
+// allocates nothing.
 //
 // Special-token text such as "<|endoftext|>" is counted as ordinary text, like js-tiktoken's
 // `encode(text, [], [])` (no special tokens allowed, none disallowed): it never throws, and the
@@ -12,7 +14,7 @@
 
 import { ContextGcError, isEncoding, type Encoding, type TokenCounter } from '../model';
 import { BpeMerger } from './bpe';
-import { PieceCache } from './cache';
+import { hashRange, PieceCache } from './cache';
 import { bpeTables, type BpeTables } from './ranks';
 
 export { BpeTables, bpeTables } from './ranks';
@@ -103,11 +105,11 @@ class CachingCounter implements FastTokenCounter {
       if (len === 1 && text.charCodeAt(start) < 0x80) {
         total += 1; // one ASCII byte is always one token
       } else if (cache && len <= maxCached) {
-        const piece = text.slice(start, end);
-        let c = cache.get(piece);
-        if (c === undefined) {
+        const hash = hashRange(text, start, end);
+        let c = cache.get(text, start, end, hash);
+        if (c < 0) {
           c = this.countPiece(text, start, end);
-          cache.set(piece, c);
+          cache.set(text, start, end, hash, c);
         }
         total += c;
       } else {
