@@ -85,15 +85,15 @@ export async function benchStore(n: number, opts: StoreBenchOptions = {}): Promi
   const rows: Row[] = [];
   const segments = opts.segments ?? (await import('./corpus')).generateCorpus(n, { seed: 11 });
   try {
-    // ---- load ----
+    // ---- load, then close: the owner-thread snapshot ----
     let store: SqliteStore = await openSqliteStore(dir, { purpose: 'bench', snapshotThresholdBytes: 2 ** 45 });
     const loadStart = performance.now();
     let id = 0;
     let batch: Segment[] = [];
-    let textBytes = 0;
+    let textChars = 0;
     for (const c of segments) {
       batch.push(toSegment(c, ++id));
-      textBytes += c.text.length;
+      textChars += c.text.length;
       if (batch.length === LOAD_BATCH) {
         store.insert(batch);
         await store.commit();
@@ -106,25 +106,30 @@ export async function benchStore(n: number, opts: StoreBenchOptions = {}): Promi
     await store.commit();
     const loadMs = performance.now() - loadStart;
     const journalBytes = store.stats().journalBytes;
+    const closeMs = await timed(() => store.close());
+    const closeSnap = fs.statSync(path.join(dir, 'snapshot.db')).size;
 
-    // ---- first snapshot: background, with the owner measuring its own event loop ----
-    const bg = await backgroundSnapshot(store, () => 1 + Math.floor(Math.random() * id), 0);
-    rows.push(row(n, 'bulk load (insert+commit per 1000)', loadMs / (id / LOAD_BATCH),
-      `${id} segments, ${mb(textBytes)} text, ${(id / (loadMs / 1000)).toFixed(0)} segments/s, journal ${mb(journalBytes)}`));
-    rows.push(row(n, 'first snapshot after bulk load (background)', bg.totalMs,
-      `worker replays the whole load journal; size ${mb(bg.bytes)}, worker export ${bg.exportMs.toFixed(0)} ms, write ${bg.writeMs.toFixed(0)} ms; owner busy ${bg.ownerMs.toFixed(1)} ms, ` +
-      `owner max event-loop stall ${bg.maxStallMs.toFixed(1)} ms, p99 stall ${bg.p99StallMs.toFixed(1)} ms`));
-
-    // ---- durable write latency per kind ----
-    let nextId = id + 1;
-    const rand = rng(5);
+    // ---- open, reads ----
+    store = await openSqliteStore(dir, { purpose: 'bench' });
+    const r = store.openReport;
     const deleted = new Set<number>();
+    const rand = rng(5);
     const pick = (): number => {
       for (;;) {
         const x = 1 + Math.floor(rand() * id);
         if (!deleted.has(x)) return x;
       }
     };
+    const ids = Array.from({ length: 1000 }, pick);
+    let scanned = 0;
+    const scanMs = await timed(() => store.scanMeta(() => scanned++));
+    const textsMs = await timed(() => void store.getTexts(ids));
+    const titlesMs = await timed(() => void store.getTitles(ids));
+    const mem = memory();
+    const dbBytes = store.stats().databaseBytes;
+
+    // ---- durable write latency per kind ----
+    let nextId = id + 1;
     const template = toSegment({ text: 'bench note\nadded during the latency run', type: 'note', createdAt: Date.now() }, 0);
     const kinds: [string, () => void][] = [
       ['add', () => {
@@ -151,29 +156,15 @@ export async function benchStore(n: number, opts: StoreBenchOptions = {}): Promi
       latency.set(name, xs);
     }
 
-    // ---- the same writes while a background snapshot runs ----
-    const during = await backgroundSnapshot(store, pick, ops);
+    // ---- a background snapshot while the owner keeps writing ----
+    const bg = await backgroundSnapshot(store, pick, ops);
 
-    // ---- close (owner-thread snapshot), reopen ----
-    for (let i = 0; i < 1000; i++) store.update([{ id: pick(), touchedAt: Date.now() }]);
-    await store.commit();
-    const closeMs = await timed(() => store.close());
-    const closeInfo = `close wrote a ${mb(fs.statSync(path.join(dir, 'snapshot.db')).size)} snapshot on the owner's thread`;
-    store = await openSqliteStore(dir, { purpose: 'bench', snapshotOnClose: false });
-    const r = store.openReport;
-    const ids = Array.from({ length: 1000 }, pick);
-    let scanned = 0;
-    const scanMs = await timed(() => store.scanMeta(() => scanned++));
-    const textsMs = await timed(() => void store.getTexts(ids));
-    const titlesMs = await timed(() => void store.getTitles(ids));
-    const mem = memory();
-    const dbBytes = store.stats().databaseBytes;
-
-    // Journal replay: 10k changes left in the journal, then open again.
+    // ---- journal replay: 10k changes left in the journal ----
     for (let i = 0; i < 10_000; i++) store.update([{ id: pick(), tier: i % 2 ? 'stashed' : 'working' }]);
     await store.commit();
-    await store.close();
-    store = await openSqliteStore(dir, { purpose: 'bench' });
+    const bigJournal = store.stats().journalBytes;
+    await store.close({ snapshot: false });
+    store = await openSqliteStore(dir, { purpose: 'bench', snapshotOnClose: false });
     const replay = store.openReport;
     await store.close();
 
@@ -182,21 +173,22 @@ export async function benchStore(n: number, opts: StoreBenchOptions = {}): Promi
     const base = await exportRewriteBaseline(dir, baselineRuns);
     const baseP50 = percentiles(base).p50;
 
-    for (const [name, xs] of latency) {
-      rows.push(row(n, `durable ${name}`, xs, `call -> commit() resolved (journal fdatasync); baseline = export + rewrite ${mb(dbBytes)} per change`, baseP50));
-    }
-    const allDuring = during.latencies;
-    rows.push(row(n, 'snapshot (background worker)', during.totalMs,
-      `snapshot + small journal; size ${mb(during.bytes)}, worker export ${during.exportMs.toFixed(0)} ms, write ${during.writeMs.toFixed(0)} ms; ` +
-      `owner busy ${during.ownerMs.toFixed(1)} ms, owner max event-loop stall ${during.maxStallMs.toFixed(1)} ms (p99 ${during.p99StallMs.toFixed(1)} ms)`));
-    rows.push(row(n, 'durable stash during background snapshot', allDuring, `${allDuring.length} changes while the worker ran`, baseP50));
-    rows.push(row(n, 'snapshot (owner thread, on close)', closeMs, closeInfo));
+    rows.push(row(n, 'bulk load (insert + commit per 1000)', loadMs / (id / LOAD_BATCH),
+      `${id} segments, ${mb(textChars)} of text, ${(id / (loadMs / 1000)).toFixed(0)} segments/s, journal ${mb(journalBytes)}`));
+    rows.push(row(n, 'snapshot on close (owner thread)', closeMs, `export + write ${mb(closeSnap)}; blocks the owner (close only)`));
     rows.push(row(n, 'open (load snapshot + replay)', r.totalMs,
-      `snapshot ${mb(r.snapshotBytes)} loaded in ${r.snapshotMs.toFixed(0)} ms; RSS after open ${mem.rssMb} MB, JS heap ${mem.heapMb} MB, db ${mb(dbBytes)}`));
-    rows.push(row(n, 'open with 10k journaled changes', replay.totalMs, `replay ${replay.replayedRecords} records in ${replay.replayMs.toFixed(0)} ms`));
-    rows.push(row(n, 'scanMeta (all segments)', scanMs, `${scanned} rows`));
+      `snapshot ${mb(r.snapshotBytes)} read + checked + loaded in ${r.snapshotMs.toFixed(0)} ms; RSS after open ${mem.rssMb} MB, JS heap ${mem.heapMb} MB`));
+    rows.push(row(n, 'scanMeta (all segments)', scanMs, `${scanned} rows, ${(scanMs * 1000 / scanned).toFixed(2)} µs/row`));
     rows.push(row(n, 'getTexts (1000 random ids)', textsMs, 'IN (...) chunks of 500'));
     rows.push(row(n, 'getTitles (1000 random ids)', titlesMs, ''));
+    for (const [name, xs] of latency) {
+      rows.push(row(n, `durable ${name}`, xs, `call -> commit() resolved (journal fdatasync); baseline: export + rewrite ${mb(dbBytes)} per change (${base.length} runs)`, baseP50));
+    }
+    rows.push(row(n, 'snapshot (background worker)', bg.totalMs,
+      `size ${mb(bg.bytes)}; worker export ${bg.exportMs.toFixed(0)} ms, write ${bg.writeMs.toFixed(0)} ms; owner thread busy ${bg.ownerMs.toFixed(1)} ms; ` +
+      `owner event-loop delay max ${bg.maxStallMs.toFixed(1)} ms, p99 ${bg.p99StallMs.toFixed(1)} ms`));
+    rows.push(row(n, 'durable stash during background snapshot', bg.latencies, `${bg.latencies.length} changes while the worker ran`, baseP50));
+    rows.push(row(n, 'open with 10k journaled changes', replay.totalMs, `replayed ${replay.replayedRecords} records (${mb(bigJournal)}) in ${replay.replayMs.toFixed(0)} ms`));
     return rows;
   } finally {
     if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });

@@ -388,9 +388,12 @@ export class SqliteStore implements SegmentStore {
     if (this.writer) await this.writer.commit();
   }
 
-  /** Makes everything durable, writes a snapshot if the journals hold changes, and releases the lock. */
-  close(): Promise<void> {
-    if (!this.closing) this.closing = this.doClose();
+  /**
+   * Makes everything durable, writes a snapshot if the journals hold changes (unless `snapshot` is
+   * false, or snapshotOnClose was), and releases the lock.
+   */
+  close(options: { snapshot?: boolean } = {}): Promise<void> {
+    if (!this.closing) this.closing = this.doClose(options.snapshot ?? this.opts.snapshotOnClose !== false);
     return this.closing;
   }
 
@@ -547,7 +550,7 @@ export class SqliteStore implements SegmentStore {
     this.rows.releaseStatements();
     const image = this.db.export();
     const t1 = performance.now();
-    const written = writeSnapshot(this.dir, image, next);
+    const written = writeSnapshot(this.dir, image, next, false);
     for (const j of listJournals(this.dir)) if (j.seq < next) fs.rmSync(j.file, { force: true });
     fsyncDir(this.dir);
     this.base = next;
@@ -556,7 +559,7 @@ export class SqliteStore implements SegmentStore {
     this.lastSnapshot = { mode: 'owner', bytes: written.bytes, totalMs, exportMs: t1 - t0, writeMs: written.writeMs, ownerMs: totalMs, at: Date.now() };
   }
 
-  private async doClose(): Promise<void> {
+  private async doClose(snapshot: boolean): Promise<void> {
     if (this.closed) return;
     try {
       const w = this.writer;
@@ -567,7 +570,7 @@ export class SqliteStore implements SegmentStore {
           await this.compaction.run?.terminate();
           await this.compaction.done.catch(() => {});
         }
-        if (!failure && this.opts.snapshotOnClose !== false && this.hasJournaledChanges()) {
+        if (!failure && snapshot && this.hasJournaledChanges()) {
           await this.ownerSnapshotWhenIdle(w).catch((err: unknown) => (failure = err));
         }
         await w.close();
