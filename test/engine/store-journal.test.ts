@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { crc32, encodeRecord, JournalWriter, scanJournal, type JournalOp } from '../../src/engine/store/journal';
-import { tempDir } from './storeHelpers';
+import { crc32, encodeOps, encodeRecord, JournalWriter, scanJournal, type JournalOp } from '../../src/engine/store/journal';
+import { fullSegment, tempDir } from './storeHelpers';
 
 const kv = (i: number): JournalOp => ({ op: 'kv', key: `k${i}`, value: `v${i}` });
 
@@ -87,4 +87,17 @@ test('scan: a short tail is torn, a bad record followed by more data is corrupt'
   assert.deepEqual([bad.records, bad.goodBytes, bad.problem?.kind, bad.problem?.detail], [0, 16, 'corrupt', 'checksum mismatch']);
   fs.writeFileSync(file, full.subarray(0, 9));
   assert.deepEqual(scanJournal(file, 7, () => {}).problem, { kind: 'torn', offset: 0, detail: 'header is 9 of 16 bytes' });
+});
+
+test('a huge batch is split over several records, in order, each replayable on its own', () => {
+  const dir = tempDir('split');
+  const { file } = JournalWriter.create(dir, 1);
+  const big = 'x'.repeat(3 << 20);
+  const segments = Array.from({ length: 7 }, (_, i) => fullSegment(i + 1, { text: big }));
+  const records = encodeOps({ op: 'insert', segments });
+  assert.equal(records.length, 4);
+  assert.deepEqual(encodeOps({ op: 'kv', key: 'a', value: 'b' }).length, 1);
+  fs.appendFileSync(file, Buffer.concat(records));
+  const ops = read(file, 1);
+  assert.deepEqual(ops.map((o) => (o.op === 'insert' ? o.segments.map((s) => s.id) : [])), [[1, 2], [3, 4], [5, 6], [7]]);
 });

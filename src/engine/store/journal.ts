@@ -116,6 +116,35 @@ export function encodeRecord(op: JournalOp): Buffer {
   return buf;
 }
 
+/** Characters of text above which a batch is split over several records (JSON strings have a size limit). */
+const RECORD_SPLIT_CHARS = 8 << 20;
+
+/**
+ * Frames a store call as one record, or several when the batch is huge (a bulk insert of many large
+ * texts), each holding a run of the batch in order.
+ */
+export function encodeOps(op: JournalOp): Buffer[] {
+  if (op.op === 'kv' || op.op === 'delete') return [encodeRecord(op)];
+  const items: { text?: string }[] = op.op === 'insert' ? op.segments : op.patches;
+  const out: Buffer[] = [];
+  let start = 0;
+  let chars = 0;
+  const flush = (end: number): void => {
+    if (end === start) return;
+    const part = items.slice(start, end);
+    out.push(encodeRecord(op.op === 'insert' ? { op: 'insert', segments: part as Segment[] } : { op: 'update', patches: part as SegmentPatch[] }));
+    start = end;
+    chars = 0;
+  };
+  for (let i = 0; i < items.length; i++) {
+    const len = items[i]!.text?.length ?? 0;
+    if (chars + len > RECORD_SPLIT_CHARS) flush(i);
+    chars += len + 256;
+  }
+  flush(items.length);
+  return out;
+}
+
 export interface JournalScan {
   seq: number;
   /** Records that passed their checksum. */
@@ -324,11 +353,17 @@ export class JournalWriter {
   }
 
   append(op: JournalOp): void {
+    this.appendEncoded([encodeRecord(op)]);
+  }
+
+  /** Queues records framed by encodeRecord / encodeOps (encode first, then change the database, then queue). */
+  appendEncoded(records: readonly Buffer[]): void {
     if (this.failure) throw this.failure;
-    const rec = encodeRecord(op);
-    this.pending.push(rec);
-    this.pendingBytes += rec.length;
-    this.appended++;
+    for (const rec of records) {
+      this.pending.push(rec);
+      this.pendingBytes += rec.length;
+      this.appended++;
+    }
     if (this.pendingBytes >= AUTO_FLUSH_BYTES) void this.kick();
   }
 

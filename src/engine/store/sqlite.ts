@@ -19,7 +19,7 @@ import * as fs from 'node:fs';
 import type { Segment, SegmentMeta } from '../model';
 import { ContextGcError } from '../model';
 import { defaultCompactorScript, startCompactionWorker, type CompactionJob, type RunningCompaction } from './compaction';
-import { HEADER_BYTES, JournalWriter, fsyncDir, fsyncDirAsync, journalHeader, listJournals, scanJournal, type JournalOp, type JournalScan } from './journal';
+import { HEADER_BYTES, JournalWriter, encodeOps, fsyncDir, fsyncDirAsync, journalHeader, listJournals, scanJournal, type JournalOp, type JournalScan } from './journal';
 import { StoreLock } from './lock';
 import { SegmentRows } from './rows';
 import { ensureSchema, SCHEMA_VERSION } from './schema';
@@ -356,23 +356,30 @@ export class SqliteStore implements SegmentStore {
     this.checkOpen();
     return this.rows.getTitles(ids);
   }
+  // Writes: frame the journal records first (so a change that cannot be journaled is not applied),
+  // apply to the database, then queue exactly what was applied.
   insert(segments: readonly Segment[]): void {
     const w = this.checkWritable();
+    const records = encodeOps({ op: 'insert', segments: segments as Segment[] });
     const r = this.rows.insert(segments);
-    if (r.applied) w.append({ op: 'insert', segments: r.applied === segments.length ? (segments as Segment[]) : segments.slice(0, r.applied) });
+    if (r.applied === segments.length) w.appendEncoded(records);
+    else if (r.applied) w.appendEncoded(encodeOps({ op: 'insert', segments: segments.slice(0, r.applied) }));
     if (r.error) throw r.error;
   }
   update(patches: readonly SegmentPatch[]): void {
     const w = this.checkWritable();
+    const records = encodeOps({ op: 'update', patches: patches as SegmentPatch[] });
     const r = this.rows.update(patches);
-    if (r.applied) w.append({ op: 'update', patches: r.applied === patches.length ? (patches as SegmentPatch[]) : patches.slice(0, r.applied) });
+    if (r.applied === patches.length) w.appendEncoded(records);
+    else if (r.applied) w.appendEncoded(encodeOps({ op: 'update', patches: patches.slice(0, r.applied) }));
     if (r.error) throw r.error;
   }
   delete(ids: readonly number[]): void {
     const w = this.checkWritable();
     if (ids.length === 0) return;
+    const records = encodeOps({ op: 'delete', ids: ids as number[] });
     this.rows.delete(ids);
-    w.append({ op: 'delete', ids: ids as number[] });
+    w.appendEncoded(records);
   }
   getKv(key: string): string | undefined {
     this.checkOpen();
@@ -380,8 +387,9 @@ export class SqliteStore implements SegmentStore {
   }
   setKv(key: string, value: string): void {
     const w = this.checkWritable();
+    const records = encodeOps({ op: 'kv', key, value });
     this.rows.setKv(key, value);
-    w.append({ op: 'kv', key, value });
+    w.appendEncoded(records);
   }
   async commit(): Promise<void> {
     this.checkOpen();
