@@ -148,6 +148,16 @@ test('snippets show the best window around the matches with highlight offsets', 
   assert.deepEqual(h3.matches, [[0, 15]]);
 });
 
+test('snippets find matches deep in long texts and never highlight a term inside another word', () => {
+  const c = new Corpus();
+  const text = 'terrors and mirrors, '.repeat(4000) + 'then one real error appeared. ' + 'filler text '.repeat(100);
+  c.put(1, text);
+  const h = c.index().search({ query: 'error' }, NOW).hits[0];
+  assert.equal(h.id, 1);
+  assert.deepEqual(h.matches.map(([s, e]) => h.snippet.slice(s, e)), ['error']);
+  assert.ok(h.snippet.includes('then one real error appeared.'));
+});
+
 test('limit and maxTokens bound the hits; tokens come from the table', () => {
   const c = new Corpus();
   for (let i = 1; i <= 30; i++) c.put(i, `retry backoff attempt ${i}`, { tokens: 100 + i, touchedAt: NOW - i * 1000 });

@@ -287,6 +287,7 @@ export class SearchIndex {
   }
 
   stats(): IndexStats {
+    this.meta.sync();
     return { segments: this.indexed, keys: this.nextKey - 1, deadKeys: this.deadKeys, vocabulary: this.vocabulary.size, building: this.building > 0 };
   }
 
@@ -305,38 +306,43 @@ export class SearchIndex {
   async buildInBackground(ids: Iterable<number>, onProgress?: (done: number, total?: number) => void, options: BuildOptions = {}): Promise<{ indexed: number; ms: number }> {
     const started = performance.now();
     const batch = options.batch ?? 256;
+    const cancelled = (): boolean => options.signal?.aborted === true;
     let done = 0;
     let added = 0;
+    let slice = performance.now();
+    // Yield to the event loop once a slice of work is used up, so the store stays usable meanwhile.
+    const breathe = async (): Promise<void> => {
+      if (performance.now() - slice < SLICE_MS) return;
+      onProgress?.(done, options.total);
+      await new Promise<void>((r) => setImmediate(r));
+      slice = performance.now();
+    };
     this.building++;
     try {
-      let slice = performance.now();
       let pending: number[] = [];
-      const flush = (): void => {
+      const flush = async (): Promise<void> => {
         const todo = pending.filter((id) => this.table.has(id) && !this.has(id));
         pending = [];
         if (todo.length === 0) return;
         const texts = this.getTexts(todo);
         for (const id of todo) {
           const text = texts.get(id);
-          if (text !== undefined && !this.has(id)) {
+          // Re-checked after every yield: the engine may have indexed, changed or deleted it meanwhile.
+          if (text !== undefined && this.table.has(id) && !this.has(id)) {
             this.add(id, text);
             added++;
           }
+          await breathe();
         }
       };
       for (const id of ids) {
         pending.push(id);
         done++;
         if (pending.length < batch) continue;
-        flush();
-        if (options.signal?.aborted) throw new ContextGcError('invalid_argument', 'The search index build was cancelled.');
-        if (performance.now() - slice >= SLICE_MS) {
-          onProgress?.(done, options.total);
-          await new Promise<void>((r) => setImmediate(r));
-          slice = performance.now();
-        }
+        await flush();
+        if (cancelled()) throw new ContextGcError('invalid_argument', 'The search index build was cancelled.');
       }
-      flush();
+      await flush();
       onProgress?.(done, options.total);
     } finally {
       this.building--;
@@ -571,91 +577,43 @@ export class SearchIndex {
 
   /** Walk each query term's postings, keep candidates that pass the filter, credit them. Returns the candidate count. */
   private runIndexPlan(qts: QueryTerm[], f: Filter): number {
-    const t = this.table;
-    const alive = t.alive;
+    const filter = f.active ? f : null;
+    let nt = 0;
+    for (let j = 0; j < qts.length; j++) {
+      const q = qts[j];
+      if (q.text.length === 1 && q.files.length === 0 && q.tags.length === 0) {
+        // One source: every live id appears once in it, so credit directly.
+        nt = this.creditText(this.postings(q.text[0].term), j, q.idf, q.text[0].factor, filter, nt);
+        continue;
+      }
+      // Several sources (typo variants, paths, tags): keep each id's best weight, then credit once.
+      const tn = this.nextTermNo();
+      let ntt = 0;
+      for (const src of q.text) ntt = this.offerText(this.postings(src.term), src.factor, filter, tn, ntt);
+      for (const src of q.files) ntt = this.offerFile(src.code, PATH_WEIGHT * src.factor, filter, tn, ntt);
+      for (const src of q.tags) ntt = this.offerTag(src.code, TAG_WEIGHT * src.factor, filter, tn, ntt);
+      nt = this.creditOffered(j, q.idf, ntt, nt);
+    }
+    return nt;
+  }
+
+  private creditText(slots: IntermediateSearchResults, j: number, idf: number, factor: number, f: Filter | null, nt: number): number {
+    const alive = this.table.alive;
     const keyToId = this.keyToId;
     const stamp = this.stamp;
     const mask = this.mask;
     const acc = this.acc;
     const touched = this.touched;
     const qn = this.queryNo;
-    const filtered = f.active;
-    let nt = 0;
-    for (let j = 0; j < qts.length; j++) {
-      const q = qts[j];
-      const bit = 1 << j;
-      const idf = q.idf;
-      if (q.text.length === 1 && q.files.length === 0 && q.tags.length === 0) {
-        // One source: every live id appears once, credit it directly.
-        const src = q.text[0];
-        const slots = this.postings(src.term);
-        for (let s = 0; s < slots.length; s++) {
-          const arr = slots[s] as number[] | null;
-          if (!arr) continue;
-          const inc = idf * (SLOT_WEIGHT[s] * src.factor);
-          for (let k = 0; k < arr.length; k++) {
-            const id = keyToId[arr[k]];
-            if (id === 0 || alive[id] !== 1) continue;
-            if (filtered && !this.passes(f, id)) continue;
-            if (stamp[id] !== qn) {
-              stamp[id] = qn;
-              mask[id] = bit;
-              acc[id] = inc;
-              touched[nt++] = id;
-            } else {
-              mask[id] |= bit;
-              acc[id] += inc;
-            }
-          }
-        }
-        continue;
-      }
-      // Several sources (typo variants, paths, tags): keep each id's best weight, then credit once.
-      const tn = this.nextTermNo();
-      const tstamp = this.termStamp;
-      const tw = this.termWeight;
-      const tt = this.termTouched;
-      let ntt = 0;
-      const offer = (id: number, w: number): void => {
-        if (tstamp[id] !== tn) {
-          tstamp[id] = tn;
-          tw[id] = w;
-          tt[ntt++] = id;
-        } else if (w > tw[id]) tw[id] = w;
-      };
-      for (const src of q.text) {
-        const slots = this.postings(src.term);
-        for (let s = 0; s < slots.length; s++) {
-          const arr = slots[s] as number[] | null;
-          if (!arr) continue;
-          const w = SLOT_WEIGHT[s] * src.factor;
-          for (let k = 0; k < arr.length; k++) {
-            const id = keyToId[arr[k]];
-            if (id === 0 || alive[id] !== 1) continue;
-            if (filtered && !this.passes(f, id)) continue;
-            offer(id, w);
-          }
-        }
-      }
-      for (const src of q.files) {
-        const w = PATH_WEIGHT * src.factor;
-        for (const id of t.byFile.candidates(src.code)) {
-          if (alive[id] !== 1 || t.file[id] !== src.code) continue;
-          if (filtered && !this.passes(f, id)) continue;
-          offer(id, w);
-        }
-      }
-      for (const src of q.tags) {
-        const w = TAG_WEIGHT * src.factor;
-        for (const id of t.byTag.candidates(src.code)) {
-          if (alive[id] !== 1 || !(t.tags[id]?.includes(src.code) ?? false)) continue;
-          if (filtered && !this.passes(f, id)) continue;
-          offer(id, w);
-        }
-      }
-      for (let k = 0; k < ntt; k++) {
-        const id = tt[k];
-        const inc = idf * tw[id];
+    const bit = 1 << j;
+    for (let s = 0; s < slots.length; s++) {
+      const arr = slots[s] as number[] | null;
+      if (!arr) continue;
+      const inc = idf * (SLOT_WEIGHT[s] * factor);
+      for (let k = 0; k < arr.length; k++) {
+        const id = keyToId[arr[k]];
+        if (id === 0 || alive[id] !== 1) continue;
+        if (f !== null && !this.passes(f, id)) continue;
         if (stamp[id] !== qn) {
           stamp[id] = qn;
           mask[id] = bit;
@@ -665,6 +623,96 @@ export class SearchIndex {
           mask[id] |= bit;
           acc[id] += inc;
         }
+      }
+    }
+    return nt;
+  }
+
+  private offerText(slots: IntermediateSearchResults, factor: number, f: Filter | null, tn: number, ntt: number): number {
+    const alive = this.table.alive;
+    const keyToId = this.keyToId;
+    const tstamp = this.termStamp;
+    const tw = this.termWeight;
+    const tt = this.termTouched;
+    for (let s = 0; s < slots.length; s++) {
+      const arr = slots[s] as number[] | null;
+      if (!arr) continue;
+      const w = SLOT_WEIGHT[s] * factor;
+      for (let k = 0; k < arr.length; k++) {
+        const id = keyToId[arr[k]];
+        if (id === 0 || alive[id] !== 1) continue;
+        if (f !== null && !this.passes(f, id)) continue;
+        if (tstamp[id] !== tn) {
+          tstamp[id] = tn;
+          tw[id] = w;
+          tt[ntt++] = id;
+        } else if (w > tw[id]) tw[id] = w;
+      }
+    }
+    return ntt;
+  }
+
+  private offerFile(code: number, w: number, f: Filter | null, tn: number, ntt: number): number {
+    const t = this.table;
+    const alive = t.alive;
+    const file = t.file;
+    const tstamp = this.termStamp;
+    const tw = this.termWeight;
+    const tt = this.termTouched;
+    const ids = t.byFile.candidates(code);
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k];
+      if (alive[id] !== 1 || file[id] !== code) continue;
+      if (f !== null && !this.passes(f, id)) continue;
+      if (tstamp[id] !== tn) {
+        tstamp[id] = tn;
+        tw[id] = w;
+        tt[ntt++] = id;
+      } else if (w > tw[id]) tw[id] = w;
+    }
+    return ntt;
+  }
+
+  private offerTag(code: number, w: number, f: Filter | null, tn: number, ntt: number): number {
+    const t = this.table;
+    const alive = t.alive;
+    const tstamp = this.termStamp;
+    const tw = this.termWeight;
+    const tt = this.termTouched;
+    const ids = t.byTag.candidates(code);
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k];
+      if (alive[id] !== 1 || !(t.tags[id]?.includes(code) ?? false)) continue;
+      if (f !== null && !this.passes(f, id)) continue;
+      if (tstamp[id] !== tn) {
+        tstamp[id] = tn;
+        tw[id] = w;
+        tt[ntt++] = id;
+      } else if (w > tw[id]) tw[id] = w;
+    }
+    return ntt;
+  }
+
+  private creditOffered(j: number, idf: number, ntt: number, nt: number): number {
+    const stamp = this.stamp;
+    const mask = this.mask;
+    const acc = this.acc;
+    const touched = this.touched;
+    const tw = this.termWeight;
+    const tt = this.termTouched;
+    const qn = this.queryNo;
+    const bit = 1 << j;
+    for (let k = 0; k < ntt; k++) {
+      const id = tt[k];
+      const inc = idf * tw[id];
+      if (stamp[id] !== qn) {
+        stamp[id] = qn;
+        mask[id] = bit;
+        acc[id] = inc;
+        touched[nt++] = id;
+      } else {
+        mask[id] |= bit;
+        acc[id] += inc;
       }
     }
     return nt;
@@ -919,6 +967,9 @@ export class SearchIndex {
       }
       if (!trailer || trailer.end !== true || trailer.chunks !== chunks || typeof trailer.nextKey !== 'number') return null;
       idx.adoptKeys(keyTable, trailer.nextKey);
+      // Part of being searchable: path/tag terms and the query scratch arrays.
+      idx.meta.sync();
+      idx.prepareScratch();
       return idx;
     } catch {
       return null;
@@ -986,9 +1037,15 @@ class TopK {
   }
 
   private swap(a: number, b: number): void {
-    [this.ids[a], this.ids[b]] = [this.ids[b], this.ids[a]];
-    [this.scores[a], this.scores[b]] = [this.scores[b], this.scores[a]];
-    [this.matched[a], this.matched[b]] = [this.matched[b], this.matched[a]];
+    const id = this.ids[a];
+    this.ids[a] = this.ids[b];
+    this.ids[b] = id;
+    const score = this.scores[a];
+    this.scores[a] = this.scores[b];
+    this.scores[b] = score;
+    const m = this.matched[a];
+    this.matched[a] = this.matched[b];
+    this.matched[b] = m;
   }
 
   private up(i: number): void {

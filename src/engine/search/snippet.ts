@@ -1,14 +1,22 @@
 // Snippets: a short piece of a hit's text around its best match, with the offsets of the matched terms
 // so a UI can highlight them. The window is the one that shows the most distinct query terms.
+//
+// Hits can be long (logs, whole files), so we do not tokenize them whole: `indexOf` on the lower-cased
+// text finds where a term may be, and only the word around each place is tokenized to confirm it is a
+// real term occurrence (not `error` inside `errorCount`'s neighbour `terrors`, say). The chosen window is
+// tokenized again to list every match in it.
 
 import type { MatchRange } from './types';
-import { forEachTerm } from './tokenize';
+import { forEachTerm, isWordCode } from './tokenize';
 
 /** Characters of text shown around a match. */
 export const SNIPPET_LENGTH = 160;
-/** How far into a long text we look for matches (tokenizing a huge log for a snippet is not worth it). */
-const SCAN_LIMIT = 64_000;
+/** Confirmed occurrences looked at per term, and in all. */
+const PER_TERM = 32;
 const MAX_OCCURRENCES = 128;
+/** Words longer than this are not checked for a match inside them (blobs). */
+const MAX_WORD = 1024;
+/** Text shown before the first match of the window. */
 const LEAD = 24;
 
 interface Occurrence {
@@ -17,65 +25,109 @@ interface Occurrence {
   term: number;
 }
 
+/** Occurrences of the needles as terms, in text order (at most PER_TERM per needle). */
+function findOccurrences(text: string, needles: ReadonlyMap<string, number>): Occurrence[] {
+  const lower = text.toLowerCase();
+  const out: Occurrence[] = [];
+  if (lower.length !== text.length) {
+    // Lower-casing changed lengths (rare scripts): offsets differ, so tokenize the start of the text instead.
+    forEachTerm(text.slice(0, 16_384), (t, start, end) => {
+      const q = needles.get(t);
+      if (q !== undefined && out.length < MAX_OCCURRENCES) out.push({ start, end, term: q });
+    });
+    return out;
+  }
+  for (const [term, q] of needles) {
+    let from = 0;
+    let found = 0;
+    while (found < PER_TERM) {
+      const p = lower.indexOf(term, from);
+      if (p < 0) break;
+      from = p + 1;
+      let ws = p;
+      while (ws > 0 && p - ws < MAX_WORD && isWordCode(text.charCodeAt(ws - 1))) ws--;
+      let we = p + term.length;
+      while (we < text.length && we - p < MAX_WORD && isWordCode(text.charCodeAt(we))) we++;
+      let ok = false;
+      forEachTerm(text.slice(ws, we), (t, s) => {
+        if (!ok && s + ws === p && t === term) ok = true;
+      });
+      if (ok) {
+        out.push({ start: p, end: p + term.length, term: q });
+        found++;
+      }
+    }
+  }
+  out.sort((a, b) => a.start - b.start || b.end - a.end);
+  return out.length > MAX_OCCURRENCES ? out.slice(0, MAX_OCCURRENCES) : out;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9 || c === 12 || c === 11;
+}
+
 /**
  * `needles` maps a term to the query term it stands for (several terms, e.g. typo variants, may stand
  * for the same query term).
  */
 export function makeSnippet(text: string, needles: ReadonlyMap<string, number>, length = SNIPPET_LENGTH): { snippet: string; matches: MatchRange[] } {
-  const occ: Occurrence[] = [];
-  const scanned = text.length > SCAN_LIMIT ? text.slice(0, SCAN_LIMIT) : text;
-  if (needles.size > 0) {
-    forEachTerm(scanned, (t, start, end) => {
-      const q = needles.get(t);
-      if (q !== undefined && occ.length < MAX_OCCURRENCES) occ.push({ start, end, term: q });
-    });
-  }
+  const occ = needles.size > 0 ? findOccurrences(text, needles) : [];
   let ws = 0;
   if (occ.length > 0) {
     // Pick the window start (just before some occurrence) covering the most distinct query terms.
     let best = -1;
-    let bestStart = 0;
     for (let i = 0; i < occ.length; i++) {
       const from = Math.max(0, occ[i].start - LEAD);
-      const seen = new Set<number>();
-      for (let k = i; k < occ.length && occ[k].end <= from + length; k++) seen.add(occ[k].term);
-      if (seen.size > best) {
-        best = seen.size;
-        bestStart = from;
+      let seen = 0;
+      for (let k = i; k < occ.length && occ[k].end <= from + length; k++) seen |= 1 << occ[k].term;
+      let distinct = 0;
+      for (let b = seen; b !== 0; b &= b - 1) distinct++;
+      if (distinct > best) {
+        best = distinct;
+        ws = from;
       }
     }
-    ws = bestStart;
-    // Start at a word boundary when one is near.
-    if (ws > 0) {
-      const limit = Math.min(occ.find((o) => o.start >= ws)?.start ?? ws, ws + LEAD);
-      for (let p = ws; p < limit; p++) {
-        if (/\s/.test(text[p])) {
-          ws = p + 1;
-          break;
-        }
+    // Start at a word boundary when one is near (before the first match).
+    const first = occ.find((o) => o.start >= ws)?.start ?? ws;
+    for (let p = ws; p < first; p++) {
+      if (isSpace(text.charCodeAt(p))) {
+        ws = p + 1;
+        break;
       }
     }
   }
   let we = Math.min(text.length, ws + length);
   if (we < text.length) {
     for (let p = we; p > ws + length / 2; p--) {
-      if (/\s/.test(text[p])) {
+      if (isSpace(text.charCodeAt(p))) {
         we = p;
         break;
       }
     }
   }
+  // Do not cut a surrogate pair in half.
+  if (ws > 0 && ws < text.length && (text.charCodeAt(ws) & 0xfc00) === 0xdc00) ws++;
+  if (we < text.length && we > ws && (text.charCodeAt(we - 1) & 0xfc00) === 0xd800) we--;
   const head = ws > 0 ? '…' : '';
   const tail = we < text.length ? '…' : '';
   const body = text.slice(ws, we).replace(/\s/g, ' ');
   const matches: MatchRange[] = [];
-  for (const o of occ) {
-    if (o.start < ws || o.end > we) continue;
-    const s = o.start - ws + head.length;
-    const e = o.end - ws + head.length;
-    const last = matches[matches.length - 1];
-    if (last && s <= last[1]) last[1] = Math.max(last[1], e);
-    else matches.push([s, e]);
+  if (occ.length > 0) {
+    // Every match inside the window: tokenize the window widened to whole words.
+    let a = ws;
+    while (a > 0 && ws - a < MAX_WORD && isWordCode(text.charCodeAt(a - 1))) a--;
+    let b = we;
+    while (b < text.length && b - we < MAX_WORD && isWordCode(text.charCodeAt(b))) b++;
+    forEachTerm(text.slice(a, b), (t, s, e) => {
+      const start = s + a;
+      const end = e + a;
+      if (start < ws || end > we || !needles.has(t)) return;
+      const ms = start - ws + head.length;
+      const me = end - ws + head.length;
+      const last = matches[matches.length - 1];
+      if (last && ms <= last[1]) last[1] = Math.max(last[1], me);
+      else matches.push([ms, me]);
+    });
   }
   return { snippet: head + body + tail, matches };
 }

@@ -24,7 +24,7 @@ export const STOPWORDS: ReadonlySet<string> = new Set([
 
 const NON_ASCII_WORD = /[\p{L}\p{N}\p{M}]/u;
 
-function isWordCode(c: number): boolean {
+export function isWordCode(c: number): boolean {
   if (c < 128) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
   if (c >= 0xd800 && c <= 0xdfff) return false;
   return NON_ASCII_WORD.test(String.fromCharCode(c));

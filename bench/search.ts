@@ -1,0 +1,293 @@
+// Search at scale: n corpus segments in a SegmentTable + the SearchIndex, then
+//   - query latency p50/p95/p99 per kind (single term, multi-term ranked OR, filtered, typo), each against
+//     the naive linear scan (`text.toLowerCase().includes(term)` over every text) measured in the same run;
+//   - the background build (time, longest event-loop stall, query latency while it runs);
+//   - save and load (open-to-searchable) times, file size, and that the loaded index answers identically;
+//   - update/remove latency; heap and RSS.
+// Queries come from the corpus vocabulary: common, mid-frequency and rare terms, identifiers, real filters.
+// Usage: benchSearch(n) from bench/run.ts, or `npx tsx bench/search.ts 100000`.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { hashText, type SegmentMeta, type SegmentType } from '../src/engine/model';
+import { SegmentTable } from '../src/engine/table';
+import { SearchIndex, tokenize, type SearchRequest } from '../src/engine/search';
+import { generateCorpus } from './corpus';
+import { memory, percentiles, type Row } from './stats';
+
+export interface SearchBenchOptions {
+  /** Timed queries per kind (default 300). */
+  queries?: number;
+  /** Naive-scan queries per kind (default 10, 3 at 1M and above). */
+  baselineQueries?: number;
+  seed?: number;
+  /** Where the saved index goes (default: a temp dir, removed afterwards). */
+  dir?: string;
+  log?: (line: string) => void;
+}
+
+interface Kind {
+  name: string;
+  queries: SearchRequest[];
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const row = (n: number, op: string, xs: number[] | number, note: string, baseline: number | '' = ''): Row => {
+  const p = Array.isArray(xs) ? percentiles(xs) : { p50: xs, p95: '' as const, p99: '' as const };
+  return { bench: 'search', n, op, p50: p.p50, p95: p.p95, p99: p.p99, baseline, ratio: typeof baseline === 'number' ? baseline / (p.p50 as number) : '', note };
+};
+
+export async function benchSearch(n: number, opts: SearchBenchOptions = {}): Promise<Row[]> {
+  const log = opts.log ?? ((l: string) => console.log(`  [search] ${l}`));
+  const r = rng(opts.seed ?? 5);
+  const rows: Row[] = [];
+
+  // ---- the store: table + texts
+  const m0 = memory();
+  const texts: string[] = [''];
+  const table = new SegmentTable();
+  let now = 0;
+  let id = 0;
+  for (const c of generateCorpus(n, { seed: opts.seed ?? 11 })) {
+    id++;
+    texts.push(c.text);
+    const meta: SegmentMeta = {
+      id,
+      type: c.type,
+      tier: r() < 0.7 ? 'stashed' : 'working',
+      taskId: c.taskId,
+      filePath: c.filePath,
+      lineStart: c.lineStart,
+      lineEnd: c.lineEnd,
+      tags: c.tags,
+      source: c.source,
+      refs: [],
+      pinned: false,
+      generation: 'young',
+      survivals: 0,
+      createdAt: c.createdAt,
+      touchedAt: c.createdAt,
+      tokens: Math.max(1, Math.ceil(c.text.length / 4)),
+      encoding: 'o200k_base',
+      textHash: hashText(c.text),
+      title: '',
+      chars: c.text.length,
+    };
+    table.put(meta);
+    if (c.createdAt > now) now = c.createdAt;
+  }
+  now += 60_000;
+  const getTexts = (ids: readonly number[]): Map<number, string> => {
+    const out = new Map<number, string>();
+    for (const x of ids) if (x > 0 && x < texts.length) out.set(x, texts[x]);
+    return out;
+  };
+  const m1 = memory();
+  log(`corpus: ${n} segments, heap +${m1.heapMb - m0.heapMb} MB (texts + table)`);
+
+  // ---- background build
+  let idx: SearchIndex | null = new SearchIndex(table, getTexts);
+  const stall = monitorEventLoopDelay({ resolution: 5 });
+  stall.enable();
+  const during: number[] = [];
+  let building = true;
+  const probe = (async () => {
+    while (building) {
+      await new Promise((res) => setTimeout(res, 50));
+      const t = performance.now();
+      (idx as SearchIndex).search({ query: 'config error', limit: 20 }, now);
+      during.push(performance.now() - t);
+    }
+  })();
+  const built = await idx.buildInBackground(
+    (function* () {
+      for (let i = 1; i <= n; i++) yield i;
+    })(),
+    undefined,
+    { total: n },
+  );
+  building = false;
+  await probe;
+  stall.disable();
+  const m2 = memory();
+  rows.push(row(n, 'build (background, time-sliced)', built.ms, `${((built.ms * 1000) / n).toFixed(1)} µs/segment; longest event-loop stall ${(stall.max / 1e6).toFixed(0)} ms; index heap +${m2.heapMb - m1.heapMb} MB; RSS ${m2.rssMb} MB`));
+  rows.push(row(n, 'query while building', during, `${during.length} queries answered (partial) during the build`));
+  log(`built in ${(built.ms / 1000).toFixed(1)} s, heap +${m2.heapMb - m1.heapMb} MB, stall max ${(stall.max / 1e6).toFixed(0)} ms`);
+
+  // ---- query vocabulary from a sample of the corpus
+  const df = new Map<string, number>();
+  const sample = Math.min(n, 5000);
+  for (let k = 0; k < sample; k++) for (const t of new Set(tokenize(texts[1 + Math.floor(r() * n)]))) df.set(t, (df.get(t) ?? 0) + 1);
+  const byDf = [...df.entries()].sort((a, b) => b[1] - a[1]).map((e) => e[0]);
+  const plain = (t: string): boolean => /^[a-z]{4,}$/.test(t);
+  const common = byDf.slice(0, 60);
+  const mid = byDf.slice(200, 3000);
+  const rare = byDf.filter((t) => df.get(t) === 1);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const term = (): string => {
+    const x = r();
+    return x < 0.35 ? pick(common) : x < 0.7 ? pick(mid) : pick(rare);
+  };
+  const typo = (): string => {
+    for (;;) {
+      const w = pick(r() < 0.5 ? common : mid);
+      if (!plain(w) || w.length < 5) continue;
+      const i = 1 + Math.floor(r() * (w.length - 2));
+      const x = r();
+      const t = x < 0.4 ? w.slice(0, i) + w.slice(i + 1) : x < 0.7 ? w.slice(0, i) + w[i + 1] + w[i] + w.slice(i + 2) : w.slice(0, i) + 'qxz'[Math.floor(r() * 3)] + w.slice(i + 1);
+      if (!df.has(t)) return t;
+    }
+  };
+  const tasks = table.tasks.values;
+  const files = table.files.values.filter((f) => table.byFile.sizeOf(table.files.lookup(f) as number) > 0);
+  const dirs = [...new Set(files.map((f) => f.split('/').slice(0, 2).join('/') + '/'))];
+  const tags = table.tagNames.values;
+  const types: SegmentType[] = ['code', 'log', 'message', 'decision', 'note', 'summary'];
+  const filter = (): Partial<SearchRequest> => {
+    const x = r();
+    if (x < 0.2) return { taskId: pick(tasks) };
+    if (x < 0.35) return { filePath: pick(files) };
+    if (x < 0.5) return { filePathPrefix: pick(dirs) };
+    if (x < 0.6) return { tagsAny: [pick(tags), pick(tags)] };
+    if (x < 0.7) return { types: [pick(types)], tier: 'stashed' };
+    if (x < 0.8) return { createdAfter: now - 3 * 86_400_000 };
+    if (x < 0.9) return { taskId: pick(tasks), types: [pick(types), pick(types)] };
+    return { filePathPrefix: pick(dirs), tier: 'working', tagsAny: [pick(tags)] };
+  };
+  const q = opts.queries ?? 300;
+  const multi = (): string => {
+    const x = r();
+    if (x < 0.25) return `${pick(common)} ${pick(common)}`;
+    if (x < 0.5) return `${pick(common)} ${pick(mid)} ${pick(rare)}`;
+    if (x < 0.75) return `${term()} ${term()}`;
+    return `${pick(mid)} ${pick(mid)} ${pick(common)} ${term()}`;
+  };
+  const kinds: Kind[] = [
+    { name: 'single term', queries: Array.from({ length: q }, () => ({ query: term() })) },
+    { name: 'multi-term (ranked OR)', queries: Array.from({ length: q }, () => ({ query: multi() })) },
+    { name: 'filtered', queries: Array.from({ length: q }, () => ({ query: r() < 0.5 ? term() : multi(), ...filter() })) },
+    { name: 'typo', queries: Array.from({ length: q }, () => ({ query: r() < 0.6 ? typo() : `${typo()} ${term()}` })) },
+  ];
+
+  // ---- naive baseline: lower-case every text and look for each term; filters checked on the table first
+  const naive = (req: SearchRequest): number => {
+    const terms = req.query.toLowerCase().split(/\s+/).filter(Boolean);
+    const taskCode = req.taskId !== undefined ? table.tasks.lookup(req.taskId) : undefined;
+    let hits = 0;
+    for (let i = 1; i <= n; i++) {
+      if (req.taskId !== undefined && table.task[i] !== taskCode) continue;
+      if (req.filePath !== undefined && table.files.values[table.file[i]] !== req.filePath) continue;
+      if (req.createdAfter !== undefined && table.created[i] <= req.createdAfter) continue;
+      const lower = texts[i].toLowerCase();
+      let c = 0;
+      for (const t of terms) if (lower.includes(t)) c++;
+      if (c > 0) hits++;
+    }
+    return hits;
+  };
+  const baseRuns = opts.baselineQueries ?? (n >= 1_000_000 ? 3 : 10);
+
+  const answersBefore: string[] = [];
+  for (const kind of kinds) {
+    for (let w = 0; w < 20; w++) idx.search(kind.queries[w % kind.queries.length], now); // warm-up
+    const lat: number[] = [];
+    let totalHits = 0;
+    let filterPlan = 0;
+    for (const req of kind.queries) {
+      const t = performance.now();
+      const res = idx.search(req, now);
+      lat.push(performance.now() - t);
+      totalHits += res.total;
+      if (res.plan === 'filter') filterPlan++;
+    }
+    const base: number[] = [];
+    for (let k = 0; k < baseRuns; k++) {
+      const t = performance.now();
+      naive(kind.queries[k]);
+      base.push(performance.now() - t);
+    }
+    const b = percentiles(base).p50;
+    const p = percentiles(lat);
+    rows.push(row(n, `query: ${kind.name}`, lat, `${kind.queries.length} queries, mean ${Math.round(totalHits / kind.queries.length)} matches${kind.name === 'filtered' ? `, ${filterPlan} by the filter plan` : ''}; baseline = naive scan (${baseRuns} runs)`, b));
+    log(`${kind.name}: p50 ${p.p50.toFixed(2)} p95 ${p.p95.toFixed(2)} p99 ${p.p99.toFixed(2)} max ${p.max.toFixed(1)} ms; naive ${b.toFixed(0)} ms`);
+    for (let k = 0; k < 10; k++) answersBefore.push(JSON.stringify(idx.search(kind.queries[k], now)));
+  }
+
+  // ---- keeping in step: update (text change) and remove
+  const upd: number[] = [];
+  const rem: number[] = [];
+  for (let k = 0; k < 200; k++) {
+    const x = 1 + Math.floor(r() * n);
+    const text = texts[x] + ' edited';
+    let t = performance.now();
+    idx.update(x, text);
+    upd.push(performance.now() - t);
+    texts[x] = text;
+    // The table carries the new hash, as the engine would set it.
+    const h = hashText(text);
+    table.hashHi[x] = parseInt(h.slice(0, 8), 16) >>> 0;
+    table.hashLo[x] = parseInt(h.slice(8), 16) >>> 0;
+    t = performance.now();
+    idx.remove(x);
+    rem.push(performance.now() - t);
+    idx.add(x, text);
+  }
+  rows.push(row(n, 'update (text changed)', upd, 're-index one segment under a fresh key; the old key goes dead'));
+  rows.push(row(n, 'remove', rem, 'marks the key dead (no FlexSearch map walk)'));
+  const answersAfterEdits: string[] = [];
+  for (const kind of kinds) for (let k = 0; k < 10; k++) answersAfterEdits.push(JSON.stringify(idx.search(kind.queries[k], now)));
+
+  // ---- save, drop, load (open-to-searchable)
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-search-bench-'));
+  const watermark = 12345;
+  const saved = await idx.save(dir, watermark);
+  rows.push(row(n, 'save (export, temp+fsync+rename)', saved.ms, `${(saved.bytes / 1048576).toFixed(0)} MB file`));
+  log(`saved in ${(saved.ms / 1000).toFixed(1)} s, ${(saved.bytes / 1048576).toFixed(0)} MB`);
+  idx = null;
+  const m3 = memory();
+  const stall2 = monitorEventLoopDelay({ resolution: 5 });
+  stall2.enable();
+  let t = performance.now();
+  const loaded = await SearchIndex.load(dir, watermark, table, getTexts);
+  const loadMs = performance.now() - t;
+  stall2.disable();
+  if (!loaded) throw new Error('the saved index did not load');
+  t = performance.now();
+  loaded.search({ query: 'config error' }, now);
+  const firstMs = performance.now() - t;
+  const m4 = memory();
+  const answersLoaded: string[] = [];
+  for (const kind of kinds) for (let k = 0; k < 10; k++) answersLoaded.push(JSON.stringify(loaded.search(kind.queries[k], now)));
+  const same = answersLoaded.every((a, i) => a === answersAfterEdits[i]);
+  rows.push(row(n, 'load (open-to-searchable)', loadMs, `first query ${firstMs.toFixed(1)} ms after; longest stall ${(stall2.max / 1e6).toFixed(0)} ms; heap +${m4.heapMb - m3.heapMb} MB; RSS ${m4.rssMb} MB; ${same ? 'answers identical to before the save' : 'ANSWERS DIFFER'}`));
+  log(`loaded in ${(loadMs / 1000).toFixed(2)} s; identical: ${same}; stale watermark -> ${(await SearchIndex.load(dir, watermark + 1, table, getTexts)) === null ? 'null' : 'LOADED'}`);
+  const stats = loaded.stats();
+  rows.push(row(n, 'memory', m4.heapMb, `heap ${m4.heapMb} MB, RSS ${m4.rssMb} MB total (texts+table ${m1.heapMb - m0.heapMb} MB); ${stats.vocabulary} typo words; ${stats.deadKeys} dead keys; ${answersBefore.length} answers checked`));
+  if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });
+  return rows;
+}
+
+if (require.main === module) {
+  const n = Number(process.argv[2] ?? 100_000);
+  benchSearch(n).then(
+    (rows) => {
+      for (const x of rows) console.log(`${x.op.padEnd(34)} p50 ${String(typeof x.p50 === 'number' ? x.p50.toFixed(2) : x.p50).padStart(9)}  p95 ${String(typeof x.p95 === 'number' ? x.p95.toFixed(2) : x.p95).padStart(8)}  p99 ${String(typeof x.p99 === 'number' ? x.p99.toFixed(2) : x.p99).padStart(8)}  base ${String(typeof x.baseline === 'number' ? x.baseline.toFixed(0) : x.baseline).padStart(6)}  ${typeof x.ratio === 'number' ? x.ratio.toFixed(0) + '×' : ''}  ${x.note}`);
+    },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
