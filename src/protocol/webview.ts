@@ -321,10 +321,21 @@ export const StateNotification = notification(
   'state',
   object({ status: statusView, usage: nullable(usageView), tasks: nullable(tasksView), undo: undoView, crossProject: bool }),
 );
-/** The working set's rows (heavier, so its own message). `now` is the host's clock, for ages. */
+/**
+ * The working set's rows (heavier, so its own message). `full` replaces every row (after `ready`, or when
+ * much changed); `delta` upserts `rows` and drops `removed` (a file opened, a segment stashed: one row, not
+ * 10,000). `now` is the host's clock, for ages; `total` the working set's size.
+ */
 export const WorkingSetNotification = notification(
   'workingSet',
-  object({ now: time, rows: array(segmentRow, { max: MAX_WORKING_ROWS }), total: int({ min: 0 }), truncated: bool }),
+  object({
+    mode: literal('full', 'delta'),
+    now: time,
+    rows: array(segmentRow, { max: MAX_WORKING_ROWS }),
+    removed: array(id, { max: MAX_IDS }),
+    total: int({ min: 0 }),
+    truncated: bool,
+  }),
 );
 /** Asks the view to show a tab (e.g. the host's "Search Stash" command), optionally with a query. */
 export const ShowNotification = notification('show', object({ tab: literal(...TABS), query: optional(str({ max: 1_000 })) }));

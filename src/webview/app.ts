@@ -3,6 +3,7 @@
 // its UI state across reloads. Tabs follow the ARIA tabs pattern (arrow keys move between them).
 
 import {
+  LogCommand,
   PROTOCOL_VERSION,
   ReadyCommand,
   RefreshRequest,
@@ -122,7 +123,19 @@ export class App {
       this.render();
     });
     this.host.onNotification(WorkingSetNotification, (p) => {
-      data.working = { rows: p.rows, total: p.total, truncated: p.truncated, hostNow: p.now, receivedAt: Date.now() };
+      let rows = p.rows;
+      if (p.mode === 'delta' && data.working) {
+        // Apply the change to the rows we have: drop the removed, replace or add the changed.
+        const drop = new Set(p.removed);
+        for (const r of p.rows) drop.add(r.id);
+        rows = data.working.rows.filter((r) => !drop.has(r.id));
+        for (const r of p.rows) rows.push(r);
+      } else if (p.mode === 'delta') {
+        this.host.command(LogCommand, { level: 'warn', message: 'Got a working-set delta before any full list; asking for a refresh.' });
+        void this.ctx.run('reload the working set', this.host.request(RefreshRequest, {}));
+        return;
+      }
+      data.working = { rows, total: p.total, truncated: p.truncated, hostNow: p.now, receivedAt: Date.now() };
       this.working.update();
       this.updateBadges();
     });

@@ -50,6 +50,8 @@ export class HostConnection {
   private readonly handlers = new Map<string, { params: Schema<unknown>; fn: (p: unknown) => void }>();
   /** Inbound messages rejected as malformed (tests read it through the host's log too). */
   rejected = 0;
+  /** How long the last notification of each method took to validate and handle, in ms (tests report it). */
+  readonly timings = new Map<string, number>();
 
   constructor(
     private readonly api: VsCodeApi,
@@ -98,6 +100,7 @@ export class HostConnection {
       }
       return p.resolve(m.result);
     }
+    const t0 = performance.now();
     const h = this.handlers.get(m.method!);
     if (!h) return this.reject(`unknown notification ${JSON.stringify(String(m.method).slice(0, 80))}`);
     const err = h.params(m.params, `${m.method}.params`);
@@ -107,6 +110,7 @@ export class HostConnection {
     } catch (e) {
       this.report('error', `Handling ${m.method} failed: ${e instanceof Error ? e.message : String(e)}`);
     }
+    this.timings.set(m.method!, performance.now() - t0);
   }
 
   private reject(problem: string): void {

@@ -94,9 +94,9 @@ export interface PanelOptions {
   /** Fills the engine before the page loads. */
   seed?: (engine: ContextEngine, clock: TestClock) => Promise<void>;
   crossProjectSearch?: CrossProjectSearch;
+  onRetry?: () => void;
   debounceMs?: number;
   budgetInfo?: () => { source: 'model' | 'setting' | 'default'; model: string | null };
-  /** Keep the state the webview saved with setState across reloads (default true). */
 }
 
 export interface LogLine {
@@ -143,6 +143,7 @@ export class PanelBench {
       maxWaitMs: 200,
       budgetInfo: opts.budgetInfo,
       crossProjectSearch: opts.crossProjectSearch,
+      onRetry: opts.onRetry,
       io: {
         post: (msg) => bench.deliver(msg),
         openFile: async (file, lineStart, lineEnd) => {
@@ -189,7 +190,9 @@ export class PanelBench {
   deliver(msg: HostMessage | unknown): Promise<unknown> {
     this.toWebview.push(msg as HostMessage);
     this.postQueue = this.postQueue
-      .then(() => this.page.evaluate((m) => window.dispatchEvent(new MessageEvent('message', { data: m })), msg as object))
+      // As a JSON string: playwright's own serialisation of a 10k-row object is far slower than the
+      // structured clone VS Code's postMessage does; JSON is close to it.
+      .then(() => this.page.evaluate((json) => window.dispatchEvent(new MessageEvent('message', { data: JSON.parse(json) })), JSON.stringify(msg)))
       .catch(() => undefined);
     return this.postQueue;
   }
@@ -221,6 +224,15 @@ export class PanelBench {
     this.controller.dispose();
     await this.context.close();
     await this.engine.close();
+  }
+}
+
+/** Polls `cond` until it holds (or fails after `ms`). */
+export async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -106,8 +106,18 @@ test('the controller pushes nothing before ready, then state and rows; bursts of
   for (let i = 0; i < 40; i++) await engine.add({ type: 'message', text: `burst ${i}` });
   await c.settled();
   assert.ok(c.pushes - pushesBefore <= 2, `40 changes in a burst made ${c.pushes - pushesBefore} pushes`);
-  const last = posted.filter((m) => (m as { method: string }).method === 'workingSet').at(-1) as { params: { total: number } };
-  assert.equal(last.params.total, 42);
+  const deltas = posted.filter((m) => (m as { method: string }).method === 'workingSet') as unknown as { params: { mode: string; rows: { id: number }[]; removed: number[]; total: number } }[];
+  assert.equal(deltas.at(-1)!.params.total, 42);
+  // Only the 40 new rows travel, as deltas, not the whole working set again.
+  assert.deepEqual(deltas.map((d) => d.params.mode), deltas.map(() => 'delta'));
+  assert.deepEqual(deltas.flatMap((d) => d.params.rows.map((r) => r.id)), Array.from({ length: 40 }, (_, i) => i + 3));
+
+  // A stash travels as a removal.
+  posted.length = 0;
+  await engine.stash([1]);
+  await c.settled();
+  const stashDelta = posted.find((m) => (m as { method: string }).method === 'workingSet') as unknown as { params: unknown };
+  assert.deepEqual(stashDelta.params, { mode: 'delta', now: (stashDelta.params as { now: number }).now, rows: [], removed: [1], total: 41, truncated: false });
 
   // Hidden: no pushes until ready again.
   c.detach();

@@ -64,11 +64,16 @@ export interface PanelControllerOptions {
   io: PanelIo;
   budgetInfo?: () => BudgetInfo;
   crossProjectSearch?: CrossProjectSearch;
+  /** The panel's Retry button was pressed while the status is `error` (e.g. re-open a locked store). */
+  onRetry?: () => Promise<void> | void;
   /** The clock ages and "touched within" filters use (tests pass the engine's clock). */
   now?: () => number;
   debounceMs?: number;
   maxWaitMs?: number;
 }
+
+/** Past this many changed segments, one full push is cheaper than a delta. */
+export const FULL_PUSH_AFTER = 2000;
 
 export const CROSS_PROJECT_UNAVAILABLE =
   'Searching other projects is not available yet: this version searches only this workspace\'s stash. Turn off "All projects" to search here.';
@@ -78,11 +83,16 @@ export class PanelController {
   private ready = false;
   private visible = true;
   private status: StatusView = { kind: 'loading', message: 'Opening the context store…' };
+  /** True once the host set the status itself: then a loading status stays until the host says ready. */
+  private statusFromHost = false;
   private undo: UndoView = { available: false, segments: 0, tokens: 0 };
   private timer: ReturnType<typeof setTimeout> | undefined;
   private firstScheduled = 0;
   private pushing: Promise<void> | null = null;
   private dirty = false;
+  /** Ids changed since the last rows push, or 'all' when the next push must send every row. */
+  private changedIds: Set<number> | 'all' = 'all';
+  private lastTruncated = false;
   private readonly unsubscribe: Unsubscribe;
   private disposed = false;
   /** How many state pushes were made (tests assert debouncing with it). */
@@ -96,10 +106,14 @@ export class PanelController {
         if (protocol !== PROTOCOL_VERSION) opts.io.log.warn(`Context GC panel: webview speaks protocol ${protocol}, host ${PROTOCOL_VERSION}.`);
         this.ready = true;
         this.visible = true;
+        this.changedIds = 'all';
         this.schedule(true);
       })
       .onCommand(LogCommand, ({ level, message }) => opts.io.log[level](`Context GC panel (webview): ${message}`))
       .onRequest(RefreshRequest, async () => {
+        // In the error state the panel's Retry button lands here: let the host try to open the store again.
+        if (this.status.kind === 'error' && opts.onRetry) await opts.onRetry();
+        this.changedIds = 'all';
         this.schedule(true);
         return {};
       })
@@ -158,6 +172,10 @@ export class PanelController {
       if (change.action === 'gc' && change.ids.length > 0 && change.tokenDelta < 0) {
         this.undo = { available: true, segments: change.ids.length, tokens: -change.tokenDelta };
       }
+      if (this.changedIds !== 'all') {
+        for (const id of change.ids) this.changedIds.add(id);
+        if (this.changedIds.size > FULL_PUSH_AFTER) this.changedIds = 'all';
+      }
       this.schedule(false);
     });
   }
@@ -178,6 +196,7 @@ export class PanelController {
   /** The host's own view of the engine: loading (with what), ready, or failed (with what to do). */
   setStatus(status: StatusView): void {
     this.status = status;
+    this.statusFromHost = true;
     this.schedule(true);
   }
 
@@ -263,30 +282,45 @@ export class PanelController {
     if (this.status.kind !== 'ready') this.notify(StateNotification, { status: this.status, usage: null, tasks: null, undo: this.undo, crossProject });
     if (this.status.kind === 'error') return;
     try {
+      // Rows: all of them after `ready` (or when many changed), else only the changed ones.
+      const changed = this.changedIds;
+      this.changedIds = new Set();
+      const full = changed === 'all' || this.lastTruncated;
       const [usage, info, tasks, rows] = await Promise.all([
         e.usage(),
         e.info(),
         e.listTasks(),
-        e.list({ tier: 'working', sort: 'recent', limit: MAX_WORKING_ROWS }),
+        full ? e.list({ tier: 'working', sort: 'recent', limit: MAX_WORKING_ROWS }) : changed.size > 0 ? e.metas([...changed]) : Promise.resolve([]),
       ]);
-      if (!this.ready) return;
+      if (!this.ready) {
+        this.changedIds = 'all';
+        return;
+      }
       this.pushes++;
       const budget = this.opts.budgetInfo?.() ?? { source: 'default', model: null };
+      // Until the host says otherwise, "loading" only means "not read yet": reading the engine ends it.
+      if (this.status.kind === 'loading' && !this.statusFromHost) this.status = { kind: 'ready' };
       this.notify(StateNotification, {
-        status: this.status.kind === 'loading' ? { kind: 'ready' } : this.status,
+        status: this.status,
         usage: usageOf(usage, info, budget),
         tasks: tasksOf(info.currentTask, tasks),
         undo: this.undo,
         crossProject,
       });
-      this.notify(WorkingSetNotification, {
-        now: (this.opts.now ?? Date.now)(),
-        rows: rows.map(rowOf),
-        total: usage.workingSegments,
-        truncated: usage.workingSegments > rows.length,
-      });
-      if (this.status.kind === 'loading') this.status = { kind: 'ready' };
+      const now = (this.opts.now ?? Date.now)();
+      if (full) {
+        this.lastTruncated = usage.workingSegments > rows.length;
+        this.notify(WorkingSetNotification, { mode: 'full', now, rows: rows.map(rowOf), removed: [], total: usage.workingSegments, truncated: this.lastTruncated });
+      } else {
+        const working = rows.filter((m) => m.tier === 'working');
+        const present = new Set(working.map((m) => m.id));
+        const removed = [...(changed as Set<number>)].filter((id) => !present.has(id));
+        if (working.length > 0 || removed.length > 0) {
+          this.notify(WorkingSetNotification, { mode: 'delta', now, rows: working.map(rowOf), removed, total: usage.workingSegments, truncated: false });
+        }
+      }
     } catch (err) {
+      this.changedIds = 'all';
       const { message } = toErrorView(err);
       this.opts.io.log.error(`Context GC panel: could not read the engine's state: ${message}`);
       this.notify(StateNotification, {

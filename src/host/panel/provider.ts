@@ -33,6 +33,8 @@ export interface RegisterPanelOptions {
   budgetInfo?: () => BudgetInfo;
   /** Other projects' stashes, when the host can search them; without it the panel says "not available". */
   crossProjectSearch?: CrossProjectSearch;
+  /** The panel's Retry button, pressed while the status is `error`: try opening the store again. */
+  onRetry?: () => Promise<void> | void;
 }
 
 export interface PanelHandle extends vscode.Disposable {
@@ -72,6 +74,7 @@ class ContextPanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
       onDidChange: opts.onDidChange,
       budgetInfo: opts.budgetInfo,
       crossProjectSearch: opts.crossProjectSearch,
+      onRetry: opts.onRetry,
       io: {
         post: (msg) => this.view?.webview.postMessage(msg) ?? false,
         openFile: (file, start, end) => openFileAt(file, start, end),

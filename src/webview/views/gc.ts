@@ -224,7 +224,7 @@ export class GcView {
       replace(
         this.result,
         icon('pass', 'ok'),
-        h('span', {}, `Stashed ${plural(a.collected, 'segment')}, freed ${fmt(a.freedTokens)} tokens: ${fmt(a.before.tokens)} → ${fmt(a.after.tokens)} (${pct(a.before.percent)} → ${pct(a.after.percent)}).`),
+        h('span', { 'data-testid': 'gc-result-text' }, `Stashed ${plural(a.collected, 'segment')}, freed ${fmt(a.freedTokens)} tokens: ${fmt(a.before.tokens)} → ${fmt(a.after.tokens)} (${pct(a.before.percent)} → ${pct(a.after.percent)}).`),
         a.skipped > 0 ? h('span', { class: 'muted' }, ` ${plural(a.skipped, 'segment')} had already left the working set.`) : null,
       );
       this.result.hidden = false;

@@ -141,6 +141,7 @@ export class StashView {
     );
     this.task.value = tasks.some((t) => t.id === want) ? want : '';
     replace(this.crossNote, this.ctx.data.crossProject ? '' : '(not available yet)');
+    if (this.view === null) this.renderResults();
     // The stash may have changed: search again now if the tab is showing, else when it is shown.
     if (this.ctx.ui.value.tab === 'stash') this.changed(150);
     else this.dirty = true;
