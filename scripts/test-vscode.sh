@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# VS Code end-to-end tests (run by scripts/test.sh, or alone): installs code-server + chromium into .e2e/
+# (cached; see scripts/e2e/setup.sh), then runs scripts/e2e/run.ts: the .vsix installs, UI tests in the
+# workbench, the mocha suite inside the real extension host. Ends with `vscode: N passed, N failed`.
+#
+# Knobs: E2E_TIMEOUT_S (harness deadline, default 840 s; this script kills everything 60 s after it),
+# CONTEXT_GC_E2E_DIR (cache dir, default .e2e), E2E_KEEP=1 (keep temp dirs), E2E_SKIP_APT=1.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+E2E_DIR=${CONTEXT_GC_E2E_DIR:-$PWD/.e2e}
+mkdir -p "$E2E_DIR"
+
+if ! bash scripts/e2e/setup.sh; then
+  echo "vscode: 0 passed, 1 failed"
+  exit 1
+fi
+# shellcheck disable=SC1091
+. "$E2E_DIR/env.sh"
+
+# The harness and the code-server it starts each lead a process group; whatever way this script ends, both
+# groups are killed (the harness kills code-server itself, this is the backstop for a harness that hangs or dies).
+export E2E_TIMEOUT_S=${E2E_TIMEOUT_S:-840}
+# One run at a time per cache dir: runs share .e2e/results and out/vscode-suite.
+exec 8> "$E2E_DIR/run.lock"
+if ! flock -w "$E2E_TIMEOUT_S" 8; then
+  echo "test-vscode: another e2e run in $E2E_DIR held the lock for ${E2E_TIMEOUT_S}s"
+  echo "vscode: 0 passed, 1 failed"
+  exit 1
+fi
+export E2E_PGID_FILE="$E2E_DIR/server.pgid.$$"
+rm -f "$E2E_PGID_FILE"
+HARNESS=; WATCHDOG=
+cleanup() {
+  [ -n "$WATCHDOG" ] && kill "$WATCHDOG" 2> /dev/null
+  [ -n "$HARNESS" ] && kill -- "-$HARNESS" 2> /dev/null
+  if [ -s "$E2E_PGID_FILE" ]; then
+    while read -r pgid; do [ -n "$pgid" ] && kill -KILL -- "-$pgid" 2> /dev/null; done < "$E2E_PGID_FILE"
+  fi
+  rm -f "$E2E_PGID_FILE"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+OUT=$(mktemp)
+set -m   # background jobs get their own process group (pgid == pid)
+node --import tsx scripts/e2e/run.ts > >(tee "$OUT") 2>&1 8>&- &
+HARNESS=$!
+set +m
+( sleep $(( E2E_TIMEOUT_S + 60 )); echo "test-vscode: harness still running after $(( E2E_TIMEOUT_S + 60 ))s, killing it"
+  kill -KILL -- "-$HARNESS" 2> /dev/null ) &
+WATCHDOG=$!
+wait "$HARNESS"; CODE=$?
+HARNESS=
+sleep 0.2   # let tee flush
+if ! grep -qE '^vscode: [0-9]+ passed, [0-9]+ failed' "$OUT"; then
+  echo "vscode: 0 passed, 1 failed"
+  CODE=${CODE/#0/1}
+fi
+rm -f "$OUT"
+exit "$CODE"
