@@ -20,7 +20,7 @@ import type { SegmentMeta } from '../../src/engine/model';
 
 let server: Server;
 let browser: Browser;
-const SHOTS = path.resolve(__dirname, '../../docs/screenshots');
+const SHOTS = process.env.WEBVIEW_SCREENSHOTS ?? path.resolve(__dirname, '../../docs/screenshots');
 
 before(async () => {
   server = await startServer();
