@@ -31,16 +31,16 @@ export async function benchTokens(n: number): Promise<Record<string, string | nu
   const sample = sampled ? Array.from({ length: SAMPLE }, (_, i) => texts[Math.floor(i * stride)]) : texts;
 
   // Baseline on the sample (all texts up to 100k).
-  t = performance.now();
-  const refCounts = sample.map((text) => reference.encode(text, [], []).length);
-  const refMs = performance.now() - t;
+  const ref = timed(() => sample.map((text) => reference.encode(text, [], []).length));
+  const refCounts = ref.value;
+  const refMs = ref.ms;
   const refTokens = sum(refCounts);
 
   // Ours, cold, on exactly the baseline's texts: the fair ratio. Every count must match.
   const onSample = createTokenCounter('o200k_base');
-  t = performance.now();
-  const ourCounts = sample.map((text) => onSample.count(text));
-  const coldSampleMs = performance.now() - t;
+  const cold = timed(() => sample.map((text) => onSample.count(text)));
+  const ourCounts = cold.value;
+  const coldSampleMs = cold.ms;
   for (let i = 0; i < sample.length; i++) {
     if (ourCounts[i] !== refCounts[i]) {
       throw new Error(`Token counts differ on segment ${Math.floor(i * stride)}: ours ${ourCounts[i]}, js-tiktoken ${refCounts[i]}.`);
@@ -61,6 +61,8 @@ export async function benchTokens(n: number): Promise<Record<string, string | nu
     coldTokensPerSec: Math.round(refTokens / (coldSampleMs / 1000)),
     warmTokensPerSec: Math.round(refTokens / (warmSampleMs / 1000)),
     warmRatio: refMs / warmSampleMs,
+    // CPU time of this process: less disturbed than wall time when other work shares the cores.
+    cpuRatio: ref.cpuMs / cold.cpuMs,
     jsTiktokenLoadMs: Math.round(referenceLoadMs),
     ranksLoadMs: Math.round(oursLoadMs),
     cachedPieces: onSample.cachedPieces,
@@ -87,6 +89,16 @@ export async function benchTokens(n: number): Promise<Record<string, string | nu
     row.identical = `yes (every sampled segment)`;
   }
   return row;
+}
+
+/** Runs fn once; wall time and this process's CPU time (user + system), in ms. */
+function timed<T>(fn: () => T): { value: T; ms: number; cpuMs: number } {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  const value = fn();
+  const ms = performance.now() - t;
+  const used = process.cpuUsage(cpu);
+  return { value, ms, cpuMs: (used.user + used.system) / 1000 };
 }
 
 function sum(xs: number[]): number {
