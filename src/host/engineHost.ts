@@ -38,6 +38,8 @@ const PROGRESS_AFTER_MS = 400;
 export class EngineHost implements vscode.Disposable {
   private client: EngineClient | undefined;
   private stopping = false;
+  private restarting: Promise<void> | undefined;
+  private stopPromise: { client: EngineClient; done: Promise<void> } | undefined;
   private progressReport: ((p: ProgressEvent) => void) | undefined;
   phase: HostPhase = 'stopped';
   error: Error | undefined;
@@ -155,6 +157,8 @@ export class EngineHost implements vscode.Disposable {
 
   /** The client once the store is open; rejects with the reason it could not open. */
   async api(): Promise<EngineClient> {
+    // During a restart, wait for the new worker rather than use the closing one.
+    while (this.restarting) await this.restarting;
     const client = this.client;
     if (!client) throw new ContextGcError('store_closed', 'Context GC is not running.');
     if (this.phase === 'failed' && this.error) throw this.error;
@@ -191,24 +195,36 @@ export class EngineHost implements vscode.Disposable {
     });
   }
 
-  /** Closes the store (durable, lock released) and stops the worker. */
-  async stop(): Promise<void> {
+  /** Closes the store (durable, lock released) and stops the worker. Safe to call twice (deactivate, dispose). */
+  stop(): Promise<void> {
     const client = this.client;
-    if (!client) return;
+    if (!client) return Promise.resolve();
+    if (this.stopPromise?.client === client) return this.stopPromise.done;
     this.stopping = true;
     const t0 = performance.now();
-    await client.close(8000);
-    this.log.info(`Store closed in ${Math.round(performance.now() - t0)} ms.`);
-    if (this.client === client) {
-      this.client = undefined;
-      this.setPhase('stopped');
-    }
+    const done = client.close(8000).then(() => {
+      this.log.info(`Store closed in ${Math.round(performance.now() - t0)} ms.`);
+      if (this.client === client) {
+        this.client = undefined;
+        this.setPhase('stopped');
+      }
+    });
+    this.stopPromise = { client, done };
+    return done;
   }
 
   /** Closes and reopens the store from disk in a new worker. */
   async restart(): Promise<InitResult | undefined> {
-    await this.stop();
-    return this.start();
+    const done = (async () => {
+      await this.stop();
+      return this.start();
+    })();
+    this.restarting = done.then(() => undefined);
+    try {
+      return await done;
+    } finally {
+      this.restarting = undefined;
+    }
   }
 
   dispose(): void {

@@ -25,13 +25,14 @@ export function serve(port: { postMessage(m: WorkerMessage): void; on(ev: 'messa
     } catch (err) {
       reply = { kind: 'response', id: m.id, ok: false, error: toWireError(err) };
     }
+    // Events first: when the caller sees the answer, it has already seen the totals it led to.
+    service.afterRequest();
     try {
       port.postMessage(reply);
     } catch (err) {
       // A result that cannot be cloned is a bug in the worker; the caller still gets an answer.
       port.postMessage({ kind: 'response', id: m.id, ok: false, error: toWireError(err) });
     }
-    service.afterRequest();
     if (m.method === 'init' && reply.ok) queue = queue.then(() => service.warmUp());
   };
   port.on('message', (m) => {

@@ -4,22 +4,43 @@
 // context.subscriptions; deactivate() closes the store so it is durable and its lock is released.
 
 import * as vscode from 'vscode';
-import type { HostSettings } from './config';
+import { ENGINE_METHODS, type EngineApi } from '../protocol/engineApi';
+import { SECTION, type HostSettings as HostSettings } from './config';
 import { ALL_COMMAND_IDS, PANEL_VIEW_ID } from './commandIds';
 import { register, type CommandDef, type Services } from './commands/base';
 import { gcCommands } from './commands/gc';
 import { internalCommands, type HostTimings } from './commands/internal';
 import { segmentCommands } from './commands/segments';
 import { taskCommands } from './commands/tasks';
-import { usageCommands } from './commands/usage';
+import { BUDGET_MODEL_KEY, usageCommands } from './commands/usage';
 import { EditorBinder } from './editors';
 import { EngineHost, NO_FOLDER_MESSAGE } from './engineHost';
 import { impact } from './format';
+import { registerPanel, type PanelHandle } from './panel/provider';
+import type { BudgetInfo } from './panel/views';
 import { Reports } from './reports';
 import { Settings, type SettingsChange } from './settings';
 import { StatusBar } from './statusBar';
 
 let running: EngineHost | undefined;
+
+/** The engine API for long-lived users (the panel): each call goes to the worker running now (it changes on restart). */
+function stableEngine(host: EngineHost): EngineApi {
+  const api: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const m of ENGINE_METHODS) {
+    api[m] = async (...args: unknown[]) => ((await host.engine()) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[m](...args);
+  }
+  return api as unknown as EngineApi;
+}
+
+/** Where the budget in force comes from, for the panel: a model picked by Switch Token Budget, a setting, or the default. */
+function budgetInfo(ctx: vscode.ExtensionContext, settings: Settings): BudgetInfo {
+  const picked = ctx.workspaceState.get<{ model: string; budget: number }>(BUDGET_MODEL_KEY);
+  if (picked && picked.budget === settings.current.tokenBudget) return { source: 'model', model: picked.model };
+  const i = vscode.workspace.getConfiguration(SECTION).inspect('tokenBudget');
+  const set = i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+  return { source: set === undefined || settings.problems.some((p) => p.startsWith(`${SECTION}.tokenBudget`)) ? 'default' : 'setting', model: null };
+}
 
 /** Whether package.json contributes the panel view (a later issue); Open Panel falls back to usage without it. */
 function hasPanelView(ctx: vscode.ExtensionContext): boolean {
@@ -38,9 +59,28 @@ export function activate(context: vscode.ExtensionContext): void {
   const reports = new Reports();
   const panel = hasPanelView(context);
   const statusBar = new StatusBar(host, current, () => panel);
+  const panelHandle: PanelHandle | undefined = panel
+    ? registerPanel(context, {
+        engine: stableEngine(host),
+        onDidChange: (listener) => {
+          const d = host.onDidChange(listener);
+          return () => d.dispose();
+        },
+        log,
+        budgetInfo: () => budgetInfo(context, settings),
+      })
+    : undefined;
+  if (panelHandle) {
+    const status = () =>
+      panelHandle.setStatus(
+        host.phase === 'ready' ? { kind: 'ready' } : host.phase === 'failed' ? { kind: 'error', message: host.error?.message ?? 'The context store could not open.' } : { kind: 'loading', message: 'Opening the context store…' },
+      );
+    context.subscriptions.push(host.onDidChangePhase(status), settings.onDidChange(() => panelHandle.refresh()));
+    status();
+  }
 
   let applying: Promise<void> = Promise.resolve();
-  const services: Services = { host, settings, binder, statusBar, log, settingsApplied: () => applying };
+  const services: Services = { host, settings, binder, statusBar, log, panel: panelHandle, context, settingsApplied: () => applying };
   context.subscriptions.push(
     log,
     settings,
@@ -54,7 +94,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
 
   const timings: HostTimings = { activateMs: 0 };
-  const defs: CommandDef[] = [...usageCommands(reports, () => panel), ...gcCommands, ...segmentCommands, ...taskCommands(reports), ...internalCommands(timings)];
+  const defs: CommandDef[] = [...usageCommands(reports), ...gcCommands, ...segmentCommands, ...taskCommands(reports), ...internalCommands(timings)];
   const missing = ALL_COMMAND_IDS.filter((id) => !defs.some((d) => d.id === id));
   if (missing.length > 0) log.error(`Commands declared but not implemented: ${missing.join(', ')}`);
   for (const def of defs) context.subscriptions.push(register(services, def));

@@ -14,6 +14,7 @@ import type { Settings } from '../settings';
 import type { EngineHost } from '../engineHost';
 import type { EditorBinder } from '../editors';
 import type { StatusBar } from '../statusBar';
+import type { PanelHandle } from '../panel/provider';
 import { count, location, TYPE_ICON } from '../format';
 import { WorkerError } from '../rpc/client';
 
@@ -23,6 +24,9 @@ export interface Services {
   binder: EditorBinder;
   statusBar: StatusBar;
   log: vscode.LogOutputChannel;
+  /** The sidebar panel, when package.json contributes its view. */
+  panel: PanelHandle | undefined;
+  context: vscode.ExtensionContext;
   /** Resolves once pending settings changes have reached the engine. */
   settingsApplied(): Promise<void>;
 }

@@ -50,7 +50,7 @@ export function taskCommands(reports: Reports): CommandDef[] {
       async run(s, raw) {
         const a = argsOf<{ taskId: string; open: boolean }>(raw);
         const engine = await s.host.engine();
-        const c = await engine.taskContext(a.taskId ?? null);
+        const c = await engine.taskContext(a.taskId);
         if (a.open !== false) await reports.show(`Task ${c.task.id}`, taskMarkdown(c));
         const msg = `Task ${c.task.id}: ${plural(c.workingSegments, 'working segment')} (${c.workingTokens.toLocaleString('en-US')} tokens), ${plural(c.stashedSegments, 'stashed segment')}, ${plural(c.files.length, 'file')}, ${plural(c.snapshots.length, 'snapshot')}; no token change.`;
         return { message: msg, context: c };
@@ -61,7 +61,7 @@ export function taskCommands(reports: Reports): CommandDef[] {
       async run(s, raw) {
         const a = argsOf<{ taskId: string }>(raw);
         const engine = await s.host.engine();
-        const meta = await engine.snapshotTask(a.taskId ?? null);
+        const meta = await engine.snapshotTask(a.taskId);
         return done(`Snapshot ${describe(meta)} of task ${meta.taskId}: it lists the task's pins, decisions, recent messages and files, so the task can resume after its detail is stashed; ${impact(meta.tokens, s.host.currentTotals())}`, { id: meta.id, tokens: meta.tokens });
       },
     },

@@ -2,7 +2,7 @@
 
 import * as vscode from 'vscode';
 import { SECTION, LIMITS } from '../config';
-import { Commands, PANEL_VIEW_ID } from '../commandIds';
+import { Commands } from '../commandIds';
 import { count, plural } from '../format';
 import { Settings } from '../settings';
 import { usageMarkdown, type Reports } from '../reports';
@@ -19,7 +19,12 @@ export const BUDGET_PRESETS: { tokens: number; label: string }[] = [
 
 interface BudgetItem extends vscode.QuickPickItem {
   tokens?: number;
+  /** Set when the budget comes from a language model VS Code offers. */
+  model?: string;
 }
+
+/** workspaceState key: the model whose input limit became the budget (the panel says where the budget comes from). */
+export const BUDGET_MODEL_KEY = 'budgetModel';
 
 /** The chat models VS Code offers and their input limits (empty when none or the API is missing). */
 async function modelBudgets(): Promise<BudgetItem[]> {
@@ -29,13 +34,13 @@ async function modelBudgets(): Promise<BudgetItem[]> {
     const models = await Promise.race([lm.selectChatModels({}), new Promise<vscode.LanguageModelChat[]>((r) => setTimeout(() => r([]), 1500))]);
     return models
       .filter((m) => m.maxInputTokens > 0)
-      .map((m) => ({ label: `$(hubot) ${m.name}`, description: `${count(m.maxInputTokens)} tokens (from ${m.vendor})`, tokens: m.maxInputTokens }));
+      .map((m) => ({ label: `$(hubot) ${m.name}`, description: `${count(m.maxInputTokens)} tokens (from ${m.vendor})`, tokens: m.maxInputTokens, model: m.name }));
   } catch {
     return [];
   }
 }
 
-export function usageCommands(reports: Reports, panelAvailable: () => boolean): CommandDef[] {
+export function usageCommands(reports: Reports): CommandDef[] {
   return [
     {
       id: Commands.showUsage,
@@ -63,6 +68,7 @@ export function usageCommands(reports: Reports, panelAvailable: () => boolean): 
       id: Commands.switchBudget,
       async run(s, raw) {
         let budget = argsOf<{ budget: number }>(raw).budget;
+        let model: string | undefined;
         const current = s.settings.current.tokenBudget;
         if (budget === undefined) {
           const items: BudgetItem[] = [
@@ -73,6 +79,7 @@ export function usageCommands(reports: Reports, panelAvailable: () => boolean): 
           const pick = await vscode.window.showQuickPick(items, { title: `Context GC: token budget (now ${count(current)})` });
           if (!pick) return undefined;
           budget = pick.tokens;
+          model = pick.model;
           if (budget === undefined) {
             const typed = await vscode.window.showInputBox({
               title: 'Context GC: custom token budget',
@@ -89,6 +96,7 @@ export function usageCommands(reports: Reports, panelAvailable: () => boolean): 
         if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < LIMITS.tokenBudget.min || budget > LIMITS.tokenBudget.max) {
           throw new UserError(`The budget must be a whole number of tokens from ${count(LIMITS.tokenBudget.min)} to ${count(LIMITS.tokenBudget.max)} (got ${JSON.stringify(budget)}).`);
         }
+        await s.context.workspaceState.update(BUDGET_MODEL_KEY, model ? { model, budget } : undefined);
         await vscode.workspace.getConfiguration(SECTION).update('tokenBudget', budget, Settings.target());
         await s.settingsApplied();
         const t = s.host.currentTotals();
@@ -97,15 +105,15 @@ export function usageCommands(reports: Reports, panelAvailable: () => boolean): 
     },
     {
       id: Commands.openPanel,
-      async run(s) {
-        if (panelAvailable()) {
-          await vscode.commands.executeCommand(`${PANEL_VIEW_ID}.focus`);
-          return { message: 'Opened the Context GC panel.', panel: true };
+      async run(s, raw) {
+        const tab = argsOf<{ tab: 'overview' | 'working' | 'gc' | 'stash' }>(raw).tab ?? 'overview';
+        if (s.panel) {
+          await s.panel.show(tab);
+          return { message: `Opened the Context GC panel (${tab}).`, panel: true };
         }
         const out = await vscode.commands.executeCommand<{ message: string } | undefined>(Commands.showUsage);
-        const msg = 'The Context GC panel is not part of this version yet; the usage summary is shown instead.';
+        const msg = 'The Context GC panel is not part of this build; the usage summary is shown instead.';
         void vscode.window.showInformationMessage(msg);
-        s.log.info(msg);
         return { message: msg, panel: false, usage: out };
       },
     },
