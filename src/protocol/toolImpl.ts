@@ -35,6 +35,7 @@ export const n = (x: number): string => x.toLocaleString('en-US');
 const signed = (x: number): string => (x > 0 ? `+${n(x)}` : x < 0 ? `-${n(-x)}` : '0');
 const plural = (k: number, one: string, many = one + 's'): string => `${n(k)} ${k === 1 ? one : many}`;
 const pct = (p: number): string => `${p}%`;
+const itThem = (k: number): string => (k === 1 ? 'it' : 'them');
 
 /** `#4, #7, #9` or `#1, #2, … (+30 more)`. */
 export function idList(ids: readonly number[], max = 12): string {
@@ -175,7 +176,9 @@ function searchRequest(input: Partial<SearchInput> & { query?: string }): Search
   return req;
 }
 
-function describeFilters(input: Partial<SearchInput>): string {
+const matches = (k: number): string => `${plural(k, 'segment')} ${k === 1 ? 'matches' : 'match'}`;
+
+export function describeFilters(input: Partial<SearchInput>): string {
   const parts: string[] = [];
   if (input.query) parts.push(JSON.stringify(input.query));
   if (input.file_path !== undefined) parts.push(`file ${input.file_path}`);
@@ -295,14 +298,14 @@ export async function searchTool(input: SearchInput, env: ToolEnv): Promise<stri
   const what = describeFilters(input) || 'everything';
   const out: string[] = [];
   if (res.hits.length === 0) {
-    out.push(res.total > 0 ? `${plural(res.total, 'segment')} match ${what}, but none fits max_tokens ${n(maxTokens ?? 0)}.` : `No segment matches ${what}.`);
+    out.push(res.total > 0 ? `${matches(res.total)} ${what}, but none fits max_tokens ${n(maxTokens ?? 0)}.` : `No segment matches ${what}.`);
   } else {
-    out.push(`${plural(res.total, 'segment')} match ${what}; showing ${n(res.hits.length)} (${n(res.tokens)} tokens in full):`);
+    out.push(`${matches(res.total)} ${what}; showing ${n(res.hits.length)} (${n(res.tokens)} tokens in full):`);
   }
   const texts = input.include_text ? await Promise.all(res.hits.map((h) => api.get(h.id))) : [];
   res.hits.forEach((h, i) => {
     if (input.include_text) out.push(`--- ${label(h.meta, true)}`, texts[i].text);
-    else out.push(`${label(h.meta, true)}: ${cut(h.snippet, 160)}`);
+    else out.push(`#${h.id} ${h.meta.type} ${h.meta.tier}${h.meta.pinned ? ' pinned' : ''} ${n(h.tokens)} tok${h.meta.filePath !== null ? ` ${where(h.meta)}` : ''}: ${cut(h.snippet, 160)}`);
   });
   if (res.corrections.length > 0) out.push(`Typo fixes: ${res.corrections.map((c) => `${c.term} -> ${c.variants.join('/')}`).join(', ')}.`);
   if (res.skippedForTokens > 0 && res.hits.length > 0) out.push(`${plural(res.skippedForTokens, 'more hit')} did not fit max_tokens ${n(maxTokens ?? 0)}.`);
@@ -312,6 +315,7 @@ export async function searchTool(input: SearchInput, env: ToolEnv): Promise<stri
   if (stashed.length > 0) steps.push(`${call('context_restore', { ids: stashed.slice(0, 3) })} brings stashed hits back`);
   if (!input.include_text && res.hits.length > 0) steps.push('"include_text": true shows their full text here');
   if (res.hits.length === 0) steps.push('try other words or fewer filters');
+  if (steps.length === 0) steps.push('use the ids with context_pin, context_stash or context_restore');
   if (res.hits.length > 0 && res.hits.length < res.total && res.skippedForTokens === 0) steps.push(`a higher "limit" shows more`);
   out.push(`Nothing changed. Next: ${steps.join('; ')}.`);
   return out;
@@ -382,7 +386,7 @@ export async function pinTool(input: PinInput, env: ToolEnv, pin: boolean): Prom
   const verb = pin ? 'Pinned' : 'Unpinned';
   const out = [
     change.ids.length > 0
-      ? `${verb} ${plural(change.ids.length, 'segment')}: ${idList(change.ids)} (${n(sum(metas))} tokens)${pin ? ': GC never collects them' : ': GC may collect them again'}.`
+      ? `${verb} ${plural(change.ids.length, 'segment')}: ${idList(change.ids)} (${n(sum(metas))} tokens)${pin ? `: GC never collects ${itThem(change.ids.length)}` : `: GC may collect ${itThem(change.ids.length)} again`}.`
       : `Nothing changed: already ${pin ? 'pinned' : 'unpinned'}.`,
   ];
   if (change.unchanged.length > 0 && change.ids.length > 0) out.push(`Already ${pin ? 'pinned' : 'unpinned'}: ${idList(change.unchanged)}.`);
@@ -395,6 +399,13 @@ export async function pinTool(input: PinInput, env: ToolEnv, pin: boolean): Prom
 
 export async function addTool(input: AddInput, env: ToolEnv): Promise<string[]> {
   const { api } = env;
+  input.items.forEach((it, i) => {
+    if (it.line_end !== undefined && it.line_start === undefined) throw new ToolInputError(`\`items[${i}].line_end\` needs \`line_start\`.`);
+    if (it.line_start !== undefined && it.file_path === undefined) throw new ToolInputError(`\`items[${i}].line_start\` needs \`file_path\` (the file the lines are in).`);
+    if (it.line_start !== undefined && it.line_end !== undefined && it.line_end < it.line_start) {
+      throw new ToolInputError(`\`items[${i}]\`: line_end ${it.line_end} is before line_start ${it.line_start}.`);
+    }
+  });
   const segments: NewSegment[] = input.items.map((it) => ({
     text: it.text,
     type: it.type,
@@ -513,7 +524,7 @@ export async function taskTool(input: TaskInput, env: ToolEnv): Promise<string[]
       const change = await api.restoreSnapshot(input.snapshot_id);
       const text = (await api.get(input.snapshot_id)).text;
       return [
-        `Resumed task ${snap.taskId} from snapshot #${snap.id}: restored ${plural(change.ids.length, 'segment')} (${signed(change.tokenDelta)} tokens). ${workingLine(change)}`,
+        `Resumed task ${snap.taskId} from snapshot #${snap.id} (${signed(change.workingTokens - info.workingTokens)} tokens). ${workingLine(change)}`,
         `--- ${label(snap)}`,
         text,
         `Next: ${call('context_task', { action: 'show' })} lists what is in context for it.`,

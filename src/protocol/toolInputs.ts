@@ -170,7 +170,7 @@ export const pinSchema = obj({ ids: ids('Segment ids.') }, ['ids'], { examples: 
 
 export const addItemSchema = obj(
   {
-    text: str({ minLength: 1, noun: 'the text to keep', examples: ['Decided: keep sessions in Redis, not JWT.'], description: 'The content.' }),
+    text: str({ minLength: 1, noun: 'the text to keep', examples: ['Use Redis for sessions.'], description: 'The content.' }),
     type: oneOf(ADD_TYPES, { description: 'note: a fact or finding; decision: a choice made and why; summary: a condensed account; log: tool or command output.' }),
     tags: tags('Tags for finding it later.'),
     file_path: str({ minLength: 1, maxLength: 4096, noun: 'a workspace-relative file path', examples: ['src/auth/login.ts'], description: 'File it is about (workspace-relative).' }),
@@ -181,7 +181,7 @@ export const addItemSchema = obj(
     task_id: taskId('Task it belongs to (default: the current task).'),
   },
   ['text', 'type'],
-  { noun: 'an object with text and type', examples: [{ text: 'Decided: keep sessions in Redis.', type: 'decision' }] },
+  { noun: 'an object with text and type', examples: [{ text: 'Use Redis for sessions.', type: 'decision' }] },
 );
 
 export const addSchema = obj(
@@ -190,12 +190,12 @@ export const addSchema = obj(
       minItems: 1,
       maxItems: 100,
       noun: 'an array of items to add',
-      examples: [[{ text: 'Decided: keep sessions in Redis.', type: 'decision' }]],
+      examples: [[{ text: 'Use Redis for sessions.', type: 'decision' }]],
       description: 'One or more segments to add in one call (all or nothing).',
     }),
   },
   ['items'],
-  { examples: [{ items: [{ text: 'Decided: keep sessions in Redis.', type: 'decision' }] }] },
+  { examples: [{ items: [{ text: 'Use Redis for sessions.', type: 'decision' }] }] },
 );
 
 export const taskSchema = obj(

@@ -149,7 +149,7 @@ function range(s: JsonSchema): string {
 }
 
 function eg(s: JsonSchema): string {
-  return s.examples && s.examples.length > 0 ? `, e.g. ${showJson(s.examples[0])}` : '';
+  return s.examples && s.examples.length > 0 ? `, e.g. ${showJson(s.examples[0], 100)}` : '';
 }
 
 function mismatch(s: JsonSchema, path: string, v: unknown): string {
@@ -202,7 +202,7 @@ export function checkInput(schema: JsonSchema, value: unknown, where: string, pa
       if (o[key] === undefined) continue;
       const near = closest(key, names);
       const owner = path === '' ? `a parameter of ${where}` : `a field of \`${path}\``;
-      return `\`${path === '' ? key : `${path}.${key}`}\` is not ${owner}${near ? `; did you mean \`${near}\`?` : ''} ${path === '' ? 'Parameters' : 'Fields'}: ${names.join(', ')}.`;
+      return `\`${path === '' ? key : `${path}.${key}`}\` is not ${owner}${near ? `; did you mean \`${near}\`?` : '.'} ${path === '' ? 'Parameters' : 'Fields'}: ${names.join(', ')}.`;
     }
     for (const key of s.required ?? []) {
       if (o[key] === undefined || o[key] === null) {

@@ -33,7 +33,7 @@ import {
   type TaskInput,
   type UsageInput,
 } from './toolInputs';
-import { addTool, idList, n, pinTool, planTool, restoreTool, searchTool, stashTool, taskTool, usageTool, type Moving, type ToolEnv } from './toolImpl';
+import { addTool, describeFilters, idList, n, pinTool, planTool, restoreTool, searchTool, stashTool, taskTool, usageTool, type Moving, type ToolEnv } from './toolImpl';
 
 /** Calls that would move more segments than this need the user's confirmation. */
 export const CONFIRM_ABOVE = 20;
@@ -130,7 +130,7 @@ export const TOOLS: readonly ToolSpec[] = [
     idempotent: false,
     confirms: true,
     progress: (i) =>
-      i.ids !== undefined ? `Stashing ${idList(i.ids, 6)}` : i.target_tokens !== undefined || i.target_percent !== undefined || i.include_reachable !== undefined ? 'Stashing the GC plan' : `Stashing segments matching ${quoted(i.query)}`,
+      i.ids !== undefined ? `Stashing ${idList(i.ids, 6)}` : i.target_tokens !== undefined || i.target_percent !== undefined || i.include_reachable !== undefined ? 'Stashing the GC plan' : `Stashing segments matching ${describeFilters(i)}`,
     run: (input, env) => stashTool(input, env),
   }),
   spec<SearchInput>({
@@ -328,7 +328,7 @@ function mcpGate(tool: string, confirmed: boolean, above: number): (m: Moving) =
     if (confirmed || (m.count !== null && m.count <= above)) return;
     const many = m.count === null ? '' : ` That is more than ${above} segments at once.`;
     throw new ConfirmationNeeded(
-      `Confirmation needed: ${m.detail}${many} Ask the user whether to go ahead; if they agree, call ${tool} again with the same arguments and "confirm": true.`,
+      `Confirmation needed: ${m.detail.charAt(0).toLowerCase()}${m.detail.slice(1)}${many} Ask the user whether to go ahead; if they agree, call ${tool} again with the same arguments and "confirm": true.`,
     );
   };
 }
