@@ -396,6 +396,36 @@ describe('stash search', () => {
     }
   });
 
+  test('task, tag and time filters travel in the request; the host\'s "show" opens the stash with a query', async () => {
+    const b = await PanelBench.open(browser, server, demo);
+    try {
+      b.controller.show('stash', 'refresh');
+      await b.page.waitForSelector('.hit');
+      await b.settled();
+      assert.equal(await b.page.locator('#tab-stash').getAttribute('aria-selected'), 'true');
+      assert.equal(await b.page.locator('#stash-query').inputValue(), 'refresh');
+      assert.equal(await b.page.evaluate(() => document.activeElement?.id), 'stash-query');
+      await b.page.click('[data-action=toggle-filters]');
+      await b.page.selectOption('#stash-task', 'auth-refactor');
+      await b.page.selectOption('#stash-within', '24h');
+      await b.page.fill('#stash-tag', 'error');
+      await waitFor(() => (b.requests('stash/search').at(-1)?.params as { tag?: string }).tag === 'error', 'the search with the tag filter');
+      await b.settled();
+      assert.deepEqual(b.requests('stash/search').at(-1)?.params, { query: 'refresh', task: 'auth-refactor', tag: 'error', withinMs: 86_400_000, crossProject: false, limit: 100 });
+      const err = find(b.engine, 'ECONNREFUSED');
+      assert.deepEqual(await b.page.locator('.hit').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id))), [err.id]);
+      // A filter alone (no words) lists what it holds.
+      await b.page.fill('#stash-query', '');
+      await waitFor(() => (b.requests('stash/search').at(-1)?.params as { query: string }).query === '', 'the filter-only search');
+      await b.settled();
+      assert.equal(await b.page.locator('[data-testid=stash-head] span').first().textContent(), 'Recently stashed');
+      assert.equal(await b.page.locator('.hit').count(), 1);
+      clean(b);
+    } finally {
+      await b.close();
+    }
+  });
+
   test('all projects: the host answers "not available", and the panel says so; no match says what to try', async () => {
     const b = await PanelBench.open(browser, server, demo);
     try {
