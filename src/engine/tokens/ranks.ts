@@ -93,12 +93,17 @@ export class BpeTables {
 
   /** Rank of the token whose bytes are bytes[start..end), or -1 if those bytes are not one token. */
   lookup(bytes: Uint8Array, start: number, end: number): number {
+    if (end - start > this.maxTokenLength) return EMPTY;
+    return this.lookupHashed(bytes, start, end, hashBytes(bytes, start, end));
+  }
+
+  /** lookup() with the hash of bytes[start..end) already computed (mixHash of the FNV state). */
+  lookupHashed(bytes: Uint8Array, start: number, end: number, hash: number): number {
     const len = end - start;
-    if (len > this.maxTokenLength) return EMPTY;
     const slots = this.byteSlots;
     const pool = this.pool;
     const offsets = this.offsets;
-    let slot = hashBytes(bytes, start, end) & this.byteMask;
+    let slot = hash & this.byteMask;
     for (;;) {
       const v = slots[slot];
       if (v === 0) return EMPTY;
@@ -133,8 +138,10 @@ function collectPairs(tables: BpeTables, pool: Uint8Array, offsets: Int32Array):
   for (let rank = 0; rank < rankLimit; rank++) {
     const start = offsets[rank];
     const end = offsets[rank + 1];
+    let prefix = FNV_OFFSET;
     for (let cut = start + 1; cut < end; cut++) {
-      const left = tables.lookup(pool, start, cut);
+      prefix = Math.imul(prefix ^ pool[cut - 1], FNV_PRIME);
+      const left = tables.lookupHashed(pool, start, cut, mixHash(prefix));
       if (left === EMPTY) continue;
       const right = tables.lookup(pool, cut, end);
       if (right === EMPTY) continue;
@@ -152,9 +159,17 @@ function collectPairs(tables: BpeTables, pool: Uint8Array, offsets: Int32Array):
   return { data, count };
 }
 
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a over bytes[start..end), then mixHash. */
 function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5 | 0;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  let h = FNV_OFFSET;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
+  return mixHash(h);
+}
+
+function mixHash(h: number): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
