@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { ContextGcError } from '../../src/engine/model';
 import { MemoryStore } from '../../src/engine/store/memory';
 import { openSqliteStore, openSqliteStoreReadOnly, type SqliteStore } from '../../src/engine/store/sqlite';
-import { HEADER_BYTES, journalName, listJournals } from '../../src/engine/store/journal';
+import { encodeRecord, HEADER_BYTES, journalName, JournalWriter, listJournals } from '../../src/engine/store/journal';
 import { ProjectRegistry } from '../../src/engine/store/registry';
 import { SCHEMA_VERSION } from '../../src/engine/store/schema';
 import { writeSnapshot } from '../../src/engine/store/snapshot';
@@ -488,4 +488,23 @@ test('every enumeration value of the model has a stored code, and codes decode b
     e.message === 'Cannot store type "bogus": not one of message, code, log, note, decision, summary.');
   assert.equal(again.getText(99), undefined);
   await again.close();
+});
+
+test('missing journal files are reported, read-only and writable', async () => {
+  const dir = tempDir('gap');
+  const store = await openIn(dir);
+  store.insert([fullSegment(1)]);
+  await store.close(); // snapshot starts at journal 2
+  fs.rmSync(path.join(dir, journalName(2)));
+  const { file } = JournalWriter.create(dir, 3);
+  fs.appendFileSync(file, encodeRecord({ op: 'kv', key: 'after', value: 'gap' }));
+  const message = `Journal files 2 to 2 of the store at ${dir} are missing; the changes they held are lost.`;
+  const ro = await openSqliteStoreReadOnly(dir);
+  assert.deepEqual(ro.openReport.warnings.map((w) => [w.reason, w.message]), [['store_corrupt', message]]);
+  assert.equal(ro.getKv('after'), 'gap');
+  await ro.close();
+  const rw = await openIn(dir);
+  assert.deepEqual(rw.openReport.warnings.map((w) => w.message), [message]);
+  assert.equal(rw.openReport.segments, 1);
+  await rw.close();
 });

@@ -141,7 +141,7 @@ export async function openSqliteStoreReadOnly(dir: string, opts: WasmOptions = {
   const SQL = await loadSqlJs(opts);
   for (let attempt = 1; ; attempt++) {
     try {
-      const loaded = loadState(SQL, dir, true, Date.now);
+      const loaded = loadState(SQL, dir, true, Date.now, attempt >= READ_ONLY_RETRIES);
       loaded.report.totalMs = performance.now() - t0;
       return new SqliteStore(dir, loaded, opts, undefined);
     } catch (err) {
@@ -163,7 +163,7 @@ interface LoadedState {
   snapshotNow: boolean;
 }
 
-function loadState(SQL: SqlJsStatic, dir: string, readOnly: boolean, now: () => number): LoadedState {
+function loadState(SQL: SqlJsStatic, dir: string, readOnly: boolean, now: () => number, lastAttempt = true): LoadedState {
   const report: OpenReport = {
     dir, readOnly, warnings: [], snapshotLoaded: false, snapshotBytes: 0, snapshotMs: 0, schemaFrom: 0,
     schemaVersion: SCHEMA_VERSION, journalFiles: 0, replayedRecords: 0, replaySkipped: 0, replayMs: 0,
@@ -212,7 +212,7 @@ function loadState(SQL: SqlJsStatic, dir: string, readOnly: boolean, now: () => 
 
   const rows = new SegmentRows(db);
   try {
-    return replayJournals(dir, db, rows, snap?.nextSeq, snapshotLost, migrated, readOnly, now, report);
+    return replayJournals(dir, db, rows, snap?.nextSeq, snapshotLost, migrated, readOnly, lastAttempt, now, report);
   } catch (err) {
     rows.releaseStatements();
     db.close();
@@ -222,7 +222,7 @@ function loadState(SQL: SqlJsStatic, dir: string, readOnly: boolean, now: () => 
 
 function replayJournals(
   dir: string, db: Database, rows: SegmentRows, snapSeq: number | undefined, snapshotLost: boolean, migrated: boolean,
-  readOnly: boolean, now: () => number, report: OpenReport,
+  readOnly: boolean, lastAttempt: boolean, now: () => number, report: OpenReport,
 ): LoadedState {
   const t1 = performance.now();
   const journals = listJournals(dir);
@@ -234,8 +234,12 @@ function replayJournals(
   let last: LoadedState['last'];
   for (let i = 0; i < live.length; i++) {
     const j = live[i]!;
-    if (i > 0 && j.seq !== live[i - 1]!.seq + 1) {
-      report.warnings.push(new ContextGcError('store_corrupt', `Journal files ${live[i - 1]!.seq + 1} to ${j.seq - 1} of the store at ${dir} are missing; ` +
+    const expected = i === 0 ? (snapSeq ?? j.seq) : live[i - 1]!.seq + 1;
+    if (j.seq !== expected) {
+      // Read-only beside a writer: it may have compacted between our reading the snapshot and listing
+      // the journals. Read again; a gap that stays is a real loss.
+      if (readOnly && !lastAttempt) throw Object.assign(new Error(`journal ${expected} vanished while reading`), { code: 'ENOENT' });
+      report.warnings.push(new ContextGcError('store_corrupt', `Journal files ${expected} to ${j.seq - 1} of the store at ${dir} are missing; ` +
         'the changes they held are lost.', { dir }));
     }
     const scan = scanJournal(j.file, j.seq, (op: JournalOp) => {
