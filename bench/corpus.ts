@@ -10,13 +10,14 @@
 // ~200 tasks worked in stretches and revisited; ~5,000 file paths; ~100 tags; 30 days of timestamps;
 // ~8% of segments reference 1-3 earlier ones (by index: the caller maps indexes to ids).
 //
-// Same seed + same installed packages -> same corpus. Texts are fresh flat strings (not slices of the
+// Same n and seed + same installed packages (package-lock.json) -> same corpus; loadSourcePool().fingerprint
+// tells whether two machines have the same pool. Texts are fresh flat strings (not slices of the
 // pool), so a benchmark that keeps them measures real memory. It is a generator: 1M segments stream
 // through without being held.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SegmentType, Source } from '../src/engine/model';
+import { hashText, type SegmentType, type Source } from '../src/engine/model';
 
 export interface CorpusSegment {
   /** Position in the sequence, from 0. */
@@ -65,6 +66,8 @@ export interface SourcePool {
   /** Identifier-like words seen in the code, for log lines. */
   identifiers: string[];
   chars: number;
+  /** Hash of every pool file's path and length: equal fingerprints (and seeds) mean equal corpora. */
+  fingerprint: string;
 }
 
 /** Packages whose files make up the pool: the project's own dependencies, in a fixed order. */
@@ -130,6 +133,7 @@ export function loadSourcePool(root = path.resolve(__dirname, '..', 'node_module
   while (pathSet.size < PATH_COUNT) pathSet.add(`${pick(rnd, dirs)}/${pick(rnd, names)}`);
   const identifiers = collectIdentifiers(code);
   const docs = prose.filter((p) => p.length > 500);
+  const fingerprint = hashText(code.map((f) => `${f.path}:${f.text.length}`).join('\n') + docs.map((d) => d.length).join(','));
   cachedPool = {
     code,
     codeCumulative: cumulative(code.map((f) => f.text.length)),
@@ -138,6 +142,7 @@ export function loadSourcePool(root = path.resolve(__dirname, '..', 'node_module
     paths: [...pathSet].slice(0, PATH_COUNT),
     identifiers,
     chars: codeChars + docs.reduce((a, p) => a + p.length, 0),
+    fingerprint,
   };
   return cachedPool;
 }
@@ -543,7 +548,7 @@ if (require.main === module) {
       s.tags.forEach((x) => tags.add(x));
       if (s.refs.length) withRefs++;
     }
-    console.log(`pool: ${(pool.chars / 1e6).toFixed(1)}M chars, ${pool.code.length} code files, ${pool.prose.length} prose docs, ${pool.paths.length} paths; ${poolMs.toFixed(0)} ms`);
+    console.log(`pool ${pool.fingerprint}: ${(pool.chars / 1e6).toFixed(1)}M chars, ${pool.code.length} code files, ${pool.prose.length} prose docs, ${pool.paths.length} paths; ${poolMs.toFixed(0)} ms`);
     console.log(`generate ${n}: ${genMs.toFixed(0)} ms (${((genMs / n) * 1000).toFixed(1)} µs/segment), ${(chars / 1e6).toFixed(1)}M chars`);
     console.log(`tokens: ${(tokens / 1e6).toFixed(2)}M, ${(tokens / n).toFixed(1)} per segment, ${(chars / tokens).toFixed(2)} chars/token; >=1000 tokens: ${((long / n) * 100).toFixed(1)}%`);
     console.log('histogram (tokens <):', buckets.map((b, i) => `${b}: ${((hist[i] / n) * 100).toFixed(1)}%`).join(', '));

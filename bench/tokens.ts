@@ -10,7 +10,7 @@
 
 import { getEncoding } from 'js-tiktoken';
 import { createTokenCounter, preloadEncoding } from '../src/engine/tokens';
-import { generateCorpus } from './corpus';
+import { generateCorpus, loadSourcePool } from './corpus';
 
 const FULL_REFERENCE_MAX = 100_000;
 const SAMPLE = 50_000;
@@ -67,6 +67,7 @@ export async function benchTokens(n: number): Promise<Record<string, string | nu
     ranksLoadMs: Math.round(oursLoadMs),
     cachedPieces: onSample.cachedPieces,
     identical: 'yes (every segment)',
+    corpus: `seed 1, pool ${loadSourcePool().fingerprint}`,
   };
 
   if (sampled) {
