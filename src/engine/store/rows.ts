@@ -47,6 +47,8 @@ const INSERT_REF = 'INSERT INTO segment_refs (segment_id, ord, ref_id) VALUES (?
 const DELETE_TAGS = 'DELETE FROM segment_tags WHERE segment_id = ?';
 const DELETE_REFS = 'DELETE FROM segment_refs WHERE segment_id = ?';
 const { type: TYPES, tier: TIERS, source: SOURCES, generation: GENERATIONS, encoding: ENCODINGS } = CODES;
+/** Journal records per transaction during replay. */
+const REPLAY_BATCH = 1000;
 /** Bound parameters per IN (...) chunk. */
 const IN_CHUNK = 500;
 
@@ -99,16 +101,50 @@ export class SegmentRows {
     this.cache.clear();
   }
 
-  /** Starts a write: trims the cache if odd patches filled it, then BEGIN. */
+  /**
+   * Starts one store call's changes: trims the cache if odd patches filled it, then a savepoint (a
+   * transaction of its own, or nested in a replay batch).
+   */
   private begin(): void {
-    if (this.cache.size > 64) this.releaseStatements();
-    this.st('BEGIN').run();
+    if (this.cache.size > 64 && !this.batchOpen) this.releaseStatements();
+    this.st('SAVEPOINT call').run();
   }
   private commit(): void {
-    this.st('COMMIT').run();
+    this.st('RELEASE call').run();
   }
   private rollback(): void {
-    this.st('ROLLBACK').run();
+    this.st('ROLLBACK TO call').run();
+    this.st('RELEASE call').run();
+  }
+
+  private batchOpen = false;
+  private batchCalls = 0;
+
+  /**
+   * Replay: many journal records in few transactions (committing one transaction per record costs
+   * more than the change). Commits every REPLAY_BATCH records to bound the in-memory rollback journal.
+   */
+  replay(apply: () => void): void {
+    this.db.exec('BEGIN');
+    this.batchOpen = true;
+    this.batchCalls = 0;
+    try {
+      apply();
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    } finally {
+      this.batchOpen = false;
+    }
+  }
+
+  /** Within replay(): counts a record and commits the batch every so often. */
+  private tick(): void {
+    if (this.batchOpen && ++this.batchCalls % REPLAY_BATCH === 0) {
+      this.db.exec('COMMIT');
+      this.db.exec('BEGIN');
+    }
   }
 
   // ---- writes --------------------------------------------------------------------------------------
@@ -214,6 +250,7 @@ export class SegmentRows {
 
   /** Applies one journal record (replay). Lenient: see the header. Returns items skipped. */
   apply(op: JournalOp): number {
+    this.tick();
     switch (op.op) {
       case 'insert':
         return this.insert(op.segments, true).skipped;
