@@ -7,8 +7,16 @@ import * as path from 'node:path';
 import { hashText, titleOf, type Segment } from '../../src/engine/model';
 import type { SegmentStore } from '../../src/engine/store/types';
 
+const made: string[] = [];
+process.on('exit', () => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh directory under the OS temp dir, removed when the test process exits. */
 export function tempDir(name: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `cgc-${name}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cgc-${name}-`));
+  made.push(dir);
+  return dir;
 }
 
 export function fullSegment(id: number, over: Partial<Segment> = {}): Segment {
