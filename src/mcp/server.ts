@@ -57,15 +57,15 @@ async function main(argv: string[]): Promise<void> {
 
   const server = createMcpServer(link.api, { onCall: (name, isError, tokens, ms) => log(`${name} ${isError ? 'error' : 'ok'} ${tokens} tokens ${ms.toFixed(1)} ms`) });
   const transport = new StdioServerTransport();
-  let stopping: Promise<void> | undefined;
-  const stop = (why: string) => {
-    stopping ??= (async () => {
-      log(`stopping (${why})`);
-      await server.close().catch(() => undefined);
-      await link.close().catch((err: unknown) => log(`closing the store failed: ${String(err)}`));
-      process.exit(0);
-    })();
-    return stopping;
+  let stopping = false;
+  // Closing the server closes the transport, which calls back here: the flag is set before anything runs.
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping (${why})`);
+    await server.close().catch(() => undefined);
+    await link.close().catch((err: unknown) => log(`closing the store failed: ${String(err)}`));
+    process.exit(0);
   };
   transport.onclose = () => void stop('transport closed');
   process.stdin.on('end', () => void stop('stdin closed'));

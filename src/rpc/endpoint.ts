@@ -86,6 +86,26 @@ export function ownerEndpoint(storeDir: string): { owner: LockOwner | undefined;
   return { owner, endpoint: owner && endpoint && endpoint.pid === owner.pid && endpoint.protocol === SOCKET_PROTOCOL ? endpoint : undefined };
 }
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Sockets of this store left by owners that died without closing (a killed process leaves its socket file). */
+function removeDeadSockets(storeDir: string): void {
+  if (process.platform === 'win32') return;
+  const dir = socketDir();
+  const prefix = `${storeKey(storeDir)}-`;
+  for (const name of fs.readdirSync(dir)) {
+    const m = name.startsWith(prefix) ? /-(\d+)\.sock$/.exec(name) : null;
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
 export interface PublishedEngine {
   readonly endpoint: Endpoint;
   readonly server: EngineSocketServer;
@@ -99,6 +119,7 @@ export interface PublishedEngine {
  * MCP server that owns its store both call.
  */
 export async function publishEngine(api: EngineApi, storeDir: string, purpose: string): Promise<PublishedEngine> {
+  removeDeadSockets(storeDir);
   const socket = socketPathFor(storeDir);
   const server = await serveEngineSocket(api, socket, { purpose });
   const endpoint: Endpoint = { socket, pid: process.pid, purpose, startedAt: Date.now(), protocol: SOCKET_PROTOCOL };
