@@ -28,12 +28,12 @@ export interface SearchBenchOptions {
   log?: (line: string) => void;
 }
 
-interface Kind {
+export interface Kind {
   name: string;
   queries: SearchRequest[];
 }
 
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -48,6 +48,65 @@ const row = (n: number, op: string, xs: number[] | number, note: string, baselin
   const p = Array.isArray(xs) ? percentiles(xs) : { p50: xs, p95: '' as const, p99: '' as const };
   return { bench: 'search', n, op, p50: p.p50, p95: p.p95, p99: p.p99, baseline, ratio: typeof baseline === 'number' ? baseline / (p.p50 as number) : '', note };
 };
+
+/** Queries per kind drawn from the corpus vocabulary: common, mid-frequency and rare terms, typos, real filters. */
+export function makeQueryKinds(table: SegmentTable, texts: readonly string[], now: number, r: () => number, q: number): Kind[] {
+  const n = texts.length - 1;
+  const df = new Map<string, number>();
+  const sample = Math.min(n, 5000);
+  for (let k = 0; k < sample; k++) for (const t of new Set(tokenize(texts[1 + Math.floor(r() * n)]))) df.set(t, (df.get(t) ?? 0) + 1);
+  const byDf = [...df.entries()].sort((a, b) => b[1] - a[1]).map((e) => e[0]);
+  const plain = (t: string): boolean => /^[a-z]{4,}$/.test(t);
+  const common = byDf.slice(0, 60);
+  const mid = byDf.slice(200, 3000);
+  const rare = byDf.filter((t) => df.get(t) === 1);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const term = (): string => {
+    const x = r();
+    return x < 0.35 ? pick(common) : x < 0.7 ? pick(mid) : pick(rare);
+  };
+  const typo = (): string => {
+    for (;;) {
+      const w = pick(r() < 0.5 ? common : mid);
+      if (!plain(w) || w.length < 5) continue;
+      const i = 1 + Math.floor(r() * (w.length - 2));
+      const x = r();
+      const t = x < 0.4 ? w.slice(0, i) + w.slice(i + 1) : x < 0.7 ? w.slice(0, i) + w[i + 1] + w[i] + w.slice(i + 2) : w.slice(0, i) + 'qxz'[Math.floor(r() * 3)] + w.slice(i + 1);
+      if (!df.has(t)) return t;
+    }
+  };
+  const tasks = table.tasks.values;
+  const files = table.files.values.filter((f) => table.byFile.sizeOf(table.files.lookup(f) as number) > 0);
+  const dirs = [...new Set(files.map((f) => f.split('/').slice(0, 2).join('/') + '/'))];
+  const tags = table.tagNames.values;
+  const types: SegmentType[] = ['code', 'log', 'message', 'decision', 'note', 'summary'];
+  const filter = (): Partial<SearchRequest> => {
+    const x = r();
+    if (x < 0.2) return { taskId: pick(tasks) };
+    if (x < 0.35) return { filePath: pick(files) };
+    if (x < 0.5) return { filePathPrefix: pick(dirs) };
+    if (x < 0.6) return { tagsAny: [pick(tags), pick(tags)] };
+    if (x < 0.7) return { types: [pick(types)], tier: 'stashed' };
+    if (x < 0.8) return { createdAfter: now - 3 * 86_400_000 };
+    if (x < 0.9) return { taskId: pick(tasks), types: [pick(types), pick(types)] };
+    return { filePathPrefix: pick(dirs), tier: 'working', tagsAny: [pick(tags)] };
+  };
+  const multi = (): string => {
+    const x = r();
+    if (x < 0.25) return `${pick(common)} ${pick(common)}`;
+    if (x < 0.5) return `${pick(common)} ${pick(mid)} ${pick(rare)}`;
+    if (x < 0.75) return `${term()} ${term()}`;
+    return `${pick(mid)} ${pick(mid)} ${pick(common)} ${term()}`;
+  };
+  const kinds: Kind[] = [
+    { name: 'single term', queries: Array.from({ length: q }, () => ({ query: term() })) },
+    { name: 'multi-term (ranked OR)', queries: Array.from({ length: q }, () => ({ query: multi() })) },
+    { name: 'filtered', queries: Array.from({ length: q }, () => ({ query: r() < 0.5 ? term() : multi(), ...filter() })) },
+    { name: 'typo', queries: Array.from({ length: q }, () => ({ query: r() < 0.6 ? typo() : `${typo()} ${term()}` })) },
+  ];
+
+  return kinds;
+}
 
 export async function benchSearch(n: number, opts: SearchBenchOptions = {}): Promise<Row[]> {
   const log = opts.log ?? ((l: string) => console.log(`  [search] ${l}`));
@@ -126,60 +185,7 @@ export async function benchSearch(n: number, opts: SearchBenchOptions = {}): Pro
   rows.push(row(n, 'query while building', during, `${during.length} queries answered (partial) during the build`));
   log(`built in ${(built.ms / 1000).toFixed(1)} s, heap +${m2.heapMb - m1.heapMb} MB, stall max ${(stall.max / 1e6).toFixed(0)} ms`);
 
-  // ---- query vocabulary from a sample of the corpus
-  const df = new Map<string, number>();
-  const sample = Math.min(n, 5000);
-  for (let k = 0; k < sample; k++) for (const t of new Set(tokenize(texts[1 + Math.floor(r() * n)]))) df.set(t, (df.get(t) ?? 0) + 1);
-  const byDf = [...df.entries()].sort((a, b) => b[1] - a[1]).map((e) => e[0]);
-  const plain = (t: string): boolean => /^[a-z]{4,}$/.test(t);
-  const common = byDf.slice(0, 60);
-  const mid = byDf.slice(200, 3000);
-  const rare = byDf.filter((t) => df.get(t) === 1);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
-  const term = (): string => {
-    const x = r();
-    return x < 0.35 ? pick(common) : x < 0.7 ? pick(mid) : pick(rare);
-  };
-  const typo = (): string => {
-    for (;;) {
-      const w = pick(r() < 0.5 ? common : mid);
-      if (!plain(w) || w.length < 5) continue;
-      const i = 1 + Math.floor(r() * (w.length - 2));
-      const x = r();
-      const t = x < 0.4 ? w.slice(0, i) + w.slice(i + 1) : x < 0.7 ? w.slice(0, i) + w[i + 1] + w[i] + w.slice(i + 2) : w.slice(0, i) + 'qxz'[Math.floor(r() * 3)] + w.slice(i + 1);
-      if (!df.has(t)) return t;
-    }
-  };
-  const tasks = table.tasks.values;
-  const files = table.files.values.filter((f) => table.byFile.sizeOf(table.files.lookup(f) as number) > 0);
-  const dirs = [...new Set(files.map((f) => f.split('/').slice(0, 2).join('/') + '/'))];
-  const tags = table.tagNames.values;
-  const types: SegmentType[] = ['code', 'log', 'message', 'decision', 'note', 'summary'];
-  const filter = (): Partial<SearchRequest> => {
-    const x = r();
-    if (x < 0.2) return { taskId: pick(tasks) };
-    if (x < 0.35) return { filePath: pick(files) };
-    if (x < 0.5) return { filePathPrefix: pick(dirs) };
-    if (x < 0.6) return { tagsAny: [pick(tags), pick(tags)] };
-    if (x < 0.7) return { types: [pick(types)], tier: 'stashed' };
-    if (x < 0.8) return { createdAfter: now - 3 * 86_400_000 };
-    if (x < 0.9) return { taskId: pick(tasks), types: [pick(types), pick(types)] };
-    return { filePathPrefix: pick(dirs), tier: 'working', tagsAny: [pick(tags)] };
-  };
-  const q = opts.queries ?? 300;
-  const multi = (): string => {
-    const x = r();
-    if (x < 0.25) return `${pick(common)} ${pick(common)}`;
-    if (x < 0.5) return `${pick(common)} ${pick(mid)} ${pick(rare)}`;
-    if (x < 0.75) return `${term()} ${term()}`;
-    return `${pick(mid)} ${pick(mid)} ${pick(common)} ${term()}`;
-  };
-  const kinds: Kind[] = [
-    { name: 'single term', queries: Array.from({ length: q }, () => ({ query: term() })) },
-    { name: 'multi-term (ranked OR)', queries: Array.from({ length: q }, () => ({ query: multi() })) },
-    { name: 'filtered', queries: Array.from({ length: q }, () => ({ query: r() < 0.5 ? term() : multi(), ...filter() })) },
-    { name: 'typo', queries: Array.from({ length: q }, () => ({ query: r() < 0.6 ? typo() : `${typo()} ${term()}` })) },
-  ];
+  const kinds = makeQueryKinds(table, texts, now, r, opts.queries ?? 300);
 
   // ---- naive baseline: lower-case every text and look for each term; filters checked on the table first
   const naive = (req: SearchRequest): number => {

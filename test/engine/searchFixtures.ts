@@ -122,15 +122,12 @@ export interface OracleAnswer {
 /** Decide a query by reading every live segment: tokens of text, path and tags; filters on the metadata objects. */
 export function oracle(c: Corpus, req: SearchRequest): OracleAnswer {
   const terms = Array.from(new Set(tokenize(req.query))).slice(0, 16);
-  const { textTerms, metaTerms, metaCounts, vocab } = termsOfCorpus(c);
+  const { textTerms, metaTerms, vocab } = termsOfCorpus(c);
   const has = (id: number, t: string): boolean => (textTerms.get(id) as Set<string>).has(t) || (metaTerms.get(id) as Set<string>).has(t);
-  // Document frequency as the index counts it: text postings plus segments reached through paths and tags.
+  // Document frequency as the index counts it: segments holding the term in text, path or tags.
   const df = (t: string): number => {
     let n = 0;
-    for (const id of c.metas.keys()) {
-      if ((textTerms.get(id) as Set<string>).has(t)) n++;
-      n += (metaCounts.get(id) as Map<string, number>).get(t) ?? 0;
-    }
+    for (const id of c.metas.keys()) if (has(id, t)) n++;
     return n;
   };
   const corrections: OracleAnswer['corrections'] = [];
@@ -163,8 +160,6 @@ export function oracle(c: Corpus, req: SearchRequest): OracleAnswer {
 interface CorpusTerms {
   textTerms: Map<number, Set<string>>;
   metaTerms: Map<number, Set<string>>;
-  /** Per segment: term -> how many of its path and tags contain it. */
-  metaCounts: Map<number, Map<string, number>>;
   vocab: Set<string>;
 }
 const cache = new WeakMap<Corpus, { version: string; terms: CorpusTerms }>();
@@ -176,24 +171,16 @@ function termsOfCorpus(c: Corpus): CorpusTerms {
   if (hit && hit.version === version) return hit.terms;
   const textTerms = new Map<number, Set<string>>();
   const metaTerms = new Map<number, Set<string>>();
-  const metaCounts = new Map<number, Map<string, number>>();
   const vocab = new Set<string>();
   for (const [id, m] of c.metas) {
     textTerms.set(id, new Set(tokenize(c.texts.get(id) ?? '')));
     const mt = new Set<string>();
-    const counts = new Map<string, number>();
-    for (const value of m.filePath !== null ? [m.filePath, ...m.tags] : m.tags) {
-      for (const t of new Set(tokenize(value))) {
-        mt.add(t);
-        counts.set(t, (counts.get(t) ?? 0) + 1);
-      }
-    }
+    for (const value of m.filePath !== null ? [m.filePath, ...m.tags] : m.tags) for (const t of tokenize(value)) mt.add(t);
     metaTerms.set(id, mt);
-    metaCounts.set(id, counts);
     for (const t of textTerms.get(id) as Set<string>) if (plainWord(t)) vocab.add(t);
     for (const t of mt) if (plainWord(t)) vocab.add(t);
   }
-  const terms = { textTerms, metaTerms, metaCounts, vocab };
+  const terms = { textTerms, metaTerms, vocab };
   cache.set(c, { version, terms });
   return terms;
 }

@@ -78,14 +78,19 @@ export async function readLines(file: string): Promise<AsyncIterableIterator<str
   return rl[Symbol.asyncIterator]();
 }
 
-export function int32ToBase64(a: Int32Array): string {
+export function arrayToBase64(a: Int32Array | Uint32Array): string {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 }
 
 export function base64ToInt32(s: string): Int32Array {
   const buf = Buffer.from(s, 'base64');
-  if (buf.byteLength % 4 !== 0) throw new Error('key table length is not a multiple of 4');
+  if (buf.byteLength % 4 !== 0) throw new Error('array length is not a multiple of 4');
   const out = new Int32Array(buf.byteLength / 4);
   new Uint8Array(out.buffer).set(buf);
   return out;
+}
+
+export function base64ToUint32(s: string): Uint32Array {
+  const a = base64ToInt32(s);
+  return new Uint32Array(a.buffer, a.byteOffset, a.length);
 }

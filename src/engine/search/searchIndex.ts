@@ -21,10 +21,9 @@
 import { Index, type IntermediateSearchResults } from 'flexsearch';
 import { ContextGcError, hashText, isSegmentType, isTier, SEGMENT_TYPES } from '../model';
 import { TIER_STASHED, TIER_WORKING, TYPE_CODE, type SegmentTable } from '../table';
-import { MetaTerms } from './meta';
-import { base64ToInt32, INDEX_FILE, int32ToBase64, LineWriter, readLines } from './persist';
+import { arrayToBase64, base64ToInt32, base64ToUint32, INDEX_FILE, LineWriter, readLines } from './persist';
 import { makeSnippet } from './snippet';
-import { analyzeText, RESOLUTION, SLOT_WEIGHT, tokenize, TOKENIZER_VERSION } from './tokenize';
+import { analyzeText, RESOLUTION, SLOT_WEIGHT, tokenize, TOKENIZER_VERSION, type AnalyzedText } from './tokenize';
 import { allowedEdits, Vocabulary } from './typo';
 import type { MatchRange, SearchHit, SearchRequest, SearchResult } from './types';
 import * as path from 'path';
@@ -45,7 +44,7 @@ export interface SearchIndexOptions {
 
 /** Persisted format. Bump when the file layout, the tokenizer or the slot function changes. */
 export const INDEX_FORMAT = 'context-gc-search-index';
-export const INDEX_VERSION = `1.t${TOKENIZER_VERSION}.r${RESOLUTION}`;
+export const INDEX_VERSION = `2.t${TOKENIZER_VERSION}.r${RESOLUTION}`;
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 1000;
@@ -54,8 +53,6 @@ export const MAX_QUERY_TERMS = 16;
 /** Typo variants tried per unknown term, closest and most frequent first. */
 const MAX_VARIANTS = 5;
 const EDIT_FACTOR = [1, 0.7, 0.5];
-const TAG_WEIGHT = 1;
-const PATH_WEIGHT = 0.8;
 const W_RELEVANCE = 0.7;
 const W_RECENCY = 0.2;
 const W_TYPE = 0.1;
@@ -69,16 +66,11 @@ interface TextSource {
   factor: number;
   df: number;
 }
-interface CodeSource {
-  code: number;
-  factor: number;
-}
 interface QueryTerm {
   term: string;
   idf: number;
+  /** The term itself, or its typo variants. */
   text: TextSource[];
-  files: CodeSource[];
-  tags: CodeSource[];
   /** Postings this term's sources hold (an upper bound: dead keys included). */
   size: number;
 }
@@ -91,6 +83,8 @@ interface Filter {
   prefix: Uint8Array | null;
   tagsAll: Int32Array | null;
   tagsAny: Int32Array | null;
+  /** Tags whose postings were marked in `tagMark` for this query (a fast pre-check), or null. */
+  tagMarked: boolean;
   createdAfter: number;
   createdBefore: number;
   touchedAfter: number;
@@ -153,6 +147,18 @@ function isAscii(s: string): boolean {
   return true;
 }
 
+/** Hash of what a segment is indexed from: the text's hash (as the table keeps it) mixed with path and tags. */
+function mixFields(hi: number, lo: number, filePath: string | null, tags: readonly string[]): [number, number] {
+  if (filePath === null && tags.length === 0) return [hi, lo];
+  const f = hashText(`${filePath ?? ''}\u0000${tags.join('\u0000')}`);
+  return [(hi ^ Math.imul(parseInt(f.slice(0, 8), 16), 0x9e3779b1)) >>> 0, (lo ^ Math.imul(parseInt(f.slice(8, 16), 16), 0x85ebca77)) >>> 0];
+}
+
+function docHash(text: string, filePath: string | null, tags: readonly string[]): [number, number] {
+  const t = hashText(text);
+  return mixFields(parseInt(t.slice(0, 8), 16) >>> 0, parseInt(t.slice(8, 16), 16) >>> 0, filePath, tags);
+}
+
 function invalid(message: string): never {
   throw new ContextGcError('invalid_argument', message);
 }
@@ -172,12 +178,12 @@ export class SearchIndex {
   private indexed = 0;
   private building = 0;
   private readonly vocabulary = new Vocabulary();
-  private readonly meta: MetaTerms;
   private readonly halfLife: number;
   private readonly textCost: number;
 
-  // Encoder hand-off with FlexSearch: a raw term to look up, or the analysis of the text being added.
+  // Encoder hand-off with FlexSearch: a raw term to look up, or the analysis of the segment being added.
   private lookupTerm: string | null = null;
+  private pending: AnalyzedText | null = null;
   private lastTerms: string[] = [];
   private lastSlots: Uint8Array = new Uint8Array(0);
 
@@ -191,6 +197,8 @@ export class SearchIndex {
   private termTouched: Int32Array = new Int32Array(0);
   private queryNo = 0;
   private termNo = 0;
+  private tagMark: Uint32Array = new Uint32Array(0);
+  private tagMarkNo = 0;
 
   constructor(
     private readonly table: SegmentTable,
@@ -198,7 +206,6 @@ export class SearchIndex {
     private readonly opts: SearchIndexOptions = {},
   ) {
     this.flex = this.newFlex();
-    this.meta = new MetaTerms(table, this.vocabulary);
     this.halfLife = opts.recencyHalfLifeMs ?? 3 * 24 * 3600 * 1000;
     this.textCost = opts.textCost ?? 400;
   }
@@ -217,7 +224,8 @@ export class SearchIndex {
 
   private encode(text: string): string[] {
     if (this.lookupTerm !== null) return [this.lookupTerm];
-    const a = analyzeText(text);
+    const a = this.pending ?? analyzeText(text);
+    this.pending = null;
     this.lastTerms = a.terms;
     this.lastSlots = a.slots;
     for (const t of a.terms) this.vocabulary.add(t);
@@ -242,12 +250,14 @@ export class SearchIndex {
 
   // ---------------------------------------------------------------- keeping in step
 
-  /** Index (or re-index) a segment's text. File path and tags are read from the table at query time. */
+  /**
+   * Index (or re-index) a segment: its text plus the file path and tags the table holds for it now. Call it
+   * again (`update`) after the text, path or tags change; an unchanged segment is left alone.
+   */
   add(id: number, text: string, _filePath?: string | null, _tags?: readonly string[]): void {
     if (!Number.isInteger(id) || id <= 0) invalid(`Segment id must be a positive integer, got ${id}.`);
-    const hash = hashText(text);
-    const hi = parseInt(hash.slice(0, 8), 16) >>> 0;
-    const lo = parseInt(hash.slice(8, 16), 16) >>> 0;
+    const { filePath, tags } = this.fieldsOf(id);
+    const [hi, lo] = docHash(text, filePath, tags);
     this.ensureId(id);
     const old = this.idToKey[id];
     if (old !== 0) {
@@ -263,7 +273,21 @@ export class SearchIndex {
     this.hashHi[id] = hi;
     this.hashLo[id] = lo;
     this.indexed++;
-    this.flex.add(key, text);
+    this.pending = analyzeText(text, filePath, tags);
+    try {
+      this.flex.add(key, text || ' ');
+    } finally {
+      this.pending = null;
+    }
+  }
+
+  /** The file path and tags the table holds for a segment (none when the table has no such row). */
+  private fieldsOf(id: number): { filePath: string | null; tags: string[] } {
+    const t = this.table;
+    if (!t.has(id)) return { filePath: null, tags: [] };
+    const fc = t.file[id];
+    const codes = t.tags[id];
+    return { filePath: fc >= 0 ? t.files.values[fc] : null, tags: codes ? Array.from(codes, (c) => t.tagNames.values[c]) : [] };
   }
 
   /** Same as `add`: a changed text is indexed again, an unchanged one is left alone. */
@@ -287,7 +311,6 @@ export class SearchIndex {
   }
 
   stats(): IndexStats {
-    this.meta.sync();
     return { segments: this.indexed, keys: this.nextKey - 1, deadKeys: this.deadKeys, vocabulary: this.vocabulary.size, building: this.building > 0 };
   }
 
@@ -357,7 +380,6 @@ export class SearchIndex {
     const limit = req.limit ?? DEFAULT_LIMIT;
     const partial = this.building > 0;
     if (req.project !== undefined && this.opts.project !== undefined && req.project !== this.opts.project) return emptyResult([], partial);
-    this.meta.sync();
     const terms = Array.from(new Set(tokenize(req.query))).slice(0, MAX_QUERY_TERMS);
     const filter = this.compileFilter(req);
     if (terms.length === 0) {
@@ -392,44 +414,27 @@ export class SearchIndex {
     return { hits, total: count, terms, corrections, skippedForTokens: skipped, partial, plan };
   }
 
-  /** Sources of one query term: its text postings (or typo variants'), and paths and tags containing it. */
+  /** Sources of one query term: its postings, or for a term the index has never seen, close words'. */
   private planTerm(term: string, corrections: SearchResult['corrections']): QueryTerm {
-    const q: QueryTerm = { term, idf: 0, text: [], files: [], tags: [], size: 0 };
-    const exact = this.postings(term);
-    const df = SearchIndex.df(exact);
-    const variants: { term: string; edits: number }[] = [{ term, edits: 0 }];
-    if (df === 0 && this.meta.files(term).length === 0 && this.meta.tags(term).length === 0) {
-      const near = this.vocabulary
-        .near(term, allowedEdits(term.length))
-        .map((v) => ({ ...v, df: SearchIndex.df(this.postings(v.term)) + this.metaSize(v.term) }))
-        .filter((v) => v.df > 0)
-        .sort((a, b) => a.edits - b.edits || b.df - a.df || (a.term < b.term ? -1 : 1))
-        .slice(0, MAX_VARIANTS);
-      if (near.length > 0) corrections.push({ term, variants: near.map((v) => v.term) });
-      variants.push(...near);
+    const q: QueryTerm = { term, idf: 0, text: [], size: 0 };
+    const df = SearchIndex.df(this.postings(term));
+    if (df > 0) {
+      q.text.push({ term, factor: 1, df });
+      q.size = df;
+      return q;
     }
-    for (const v of variants) {
-      const factor = EDIT_FACTOR[v.edits];
-      const vdf = v.edits === 0 ? df : SearchIndex.df(this.postings(v.term));
-      if (vdf > 0) q.text.push({ term: v.term, factor, df: vdf });
-      q.size += vdf;
-      for (const code of this.meta.files(v.term)) {
-        q.files.push({ code, factor });
-        q.size += this.table.byFile.sizeOf(code);
-      }
-      for (const code of this.meta.tags(v.term)) {
-        q.tags.push({ code, factor });
-        q.size += this.table.byTag.sizeOf(code);
-      }
+    const near = this.vocabulary
+      .near(term, allowedEdits(term.length))
+      .map((v) => ({ ...v, df: SearchIndex.df(this.postings(v.term)) }))
+      .filter((v) => v.df > 0)
+      .sort((a, b) => a.edits - b.edits || b.df - a.df || (a.term < b.term ? -1 : 1))
+      .slice(0, MAX_VARIANTS);
+    if (near.length > 0) corrections.push({ term, variants: near.map((v) => v.term) });
+    for (const v of near) {
+      q.text.push({ term: v.term, factor: EDIT_FACTOR[v.edits], df: v.df });
+      q.size += v.df;
     }
     return q;
-  }
-
-  private metaSize(term: string): number {
-    let n = 0;
-    for (const c of this.meta.files(term)) n += this.table.byFile.sizeOf(c);
-    for (const c of this.meta.tags(term)) n += this.table.byTag.sizeOf(c);
-    return n;
   }
 
   private compileFilter(req: SearchRequest): Filter | null {
@@ -442,6 +447,7 @@ export class SearchIndex {
       prefix: null,
       tagsAll: null,
       tagsAny: null,
+      tagMarked: false,
       createdAfter: req.createdAfter ?? -Infinity,
       createdBefore: req.createdBefore ?? Infinity,
       touchedAfter: req.touchedAfter ?? -Infinity,
@@ -531,6 +537,7 @@ export class SearchIndex {
       if (fc < 0 || f.prefix[fc] !== 1) return false;
     }
     if (f.tagsAll !== null || f.tagsAny !== null) {
+      if (f.tagMarked && this.tagMark[id] !== this.tagMarkNo) return false;
       const tags = t.tags[id];
       if (!tags) return false;
       if (f.tagsAll !== null) for (const c of f.tagsAll) if (!tags.includes(c)) return false;
@@ -578,23 +585,52 @@ export class SearchIndex {
   /** Walk each query term's postings, keep candidates that pass the filter, credit them. Returns the candidate count. */
   private runIndexPlan(qts: QueryTerm[], f: Filter): number {
     const filter = f.active ? f : null;
+    if (filter !== null) this.markTags(filter);
     let nt = 0;
     for (let j = 0; j < qts.length; j++) {
       const q = qts[j];
-      if (q.text.length === 1 && q.files.length === 0 && q.tags.length === 0) {
+      if (q.text.length === 1) {
         // One source: every live id appears once in it, so credit directly.
         nt = this.creditText(this.postings(q.text[0].term), j, q.idf, q.text[0].factor, filter, nt);
-        continue;
+      } else if (q.text.length > 1) {
+        // Typo variants: keep each id's best weight, then credit once.
+        const tn = this.nextTermNo();
+        let ntt = 0;
+        for (const src of q.text) ntt = this.offerText(this.postings(src.term), src.factor, filter, tn, ntt);
+        nt = this.creditOffered(j, q.idf, ntt, nt);
       }
-      // Several sources (typo variants, paths, tags): keep each id's best weight, then credit once.
-      const tn = this.nextTermNo();
-      let ntt = 0;
-      for (const src of q.text) ntt = this.offerText(this.postings(src.term), src.factor, filter, tn, ntt);
-      for (const src of q.files) ntt = this.offerFile(src.code, PATH_WEIGHT * src.factor, filter, tn, ntt);
-      for (const src of q.tags) ntt = this.offerTag(src.code, TAG_WEIGHT * src.factor, filter, tn, ntt);
-      nt = this.creditOffered(j, q.idf, ntt, nt);
     }
     return nt;
+  }
+
+  /**
+   * Mark the ids of the filter's tags (any: all of them; all: the rarest one) so the per-posting check is
+   * one array read; the exact check on the segment's tag list runs only for marked ids.
+   */
+  private markTags(f: Filter): void {
+    if (f.tagsAll === null && f.tagsAny === null) return;
+    const byTag = this.table.byTag;
+    let codes: number[];
+    if (f.tagsAny !== null && f.tagsAll === null) codes = Array.from(f.tagsAny);
+    else {
+      const all = Array.from(f.tagsAll as Int32Array);
+      codes = [all.reduce((a, b) => (byTag.sizeOf(b) < byTag.sizeOf(a) ? b : a))];
+    }
+    if (this.tagMark.length < this.stamp.length) {
+      this.tagMark = new Uint32Array(this.stamp.length);
+      this.tagMarkNo = 0;
+    }
+    if (++this.tagMarkNo === 0xffffffff) {
+      this.tagMark.fill(0);
+      this.tagMarkNo = 1;
+    }
+    const mark = this.tagMark;
+    const no = this.tagMarkNo;
+    for (const code of codes) {
+      const ids = byTag.candidates(code);
+      for (let k = 0; k < ids.length; k++) mark[ids[k]] = no;
+    }
+    f.tagMarked = true;
   }
 
   private creditText(slots: IntermediateSearchResults, j: number, idf: number, factor: number, f: Filter | null, nt: number): number {
@@ -652,47 +688,6 @@ export class SearchIndex {
     return ntt;
   }
 
-  private offerFile(code: number, w: number, f: Filter | null, tn: number, ntt: number): number {
-    const t = this.table;
-    const alive = t.alive;
-    const file = t.file;
-    const tstamp = this.termStamp;
-    const tw = this.termWeight;
-    const tt = this.termTouched;
-    const ids = t.byFile.candidates(code);
-    for (let k = 0; k < ids.length; k++) {
-      const id = ids[k];
-      if (alive[id] !== 1 || file[id] !== code) continue;
-      if (f !== null && !this.passes(f, id)) continue;
-      if (tstamp[id] !== tn) {
-        tstamp[id] = tn;
-        tw[id] = w;
-        tt[ntt++] = id;
-      } else if (w > tw[id]) tw[id] = w;
-    }
-    return ntt;
-  }
-
-  private offerTag(code: number, w: number, f: Filter | null, tn: number, ntt: number): number {
-    const t = this.table;
-    const alive = t.alive;
-    const tstamp = this.termStamp;
-    const tw = this.termWeight;
-    const tt = this.termTouched;
-    const ids = t.byTag.candidates(code);
-    for (let k = 0; k < ids.length; k++) {
-      const id = ids[k];
-      if (alive[id] !== 1 || !(t.tags[id]?.includes(code) ?? false)) continue;
-      if (f !== null && !this.passes(f, id)) continue;
-      if (tstamp[id] !== tn) {
-        tstamp[id] = tn;
-        tw[id] = w;
-        tt[ntt++] = id;
-      } else if (w > tw[id]) tw[id] = w;
-    }
-    return ntt;
-  }
-
   private creditOffered(j: number, idf: number, ntt: number, nt: number): number {
     const stamp = this.stamp;
     const mask = this.mask;
@@ -718,14 +713,14 @@ export class SearchIndex {
     return nt;
   }
 
-  /** Read the filtered segments' texts and score them with the index's own slot function. */
+  /** Read the filtered segments' texts and score them with the index's own analysis (text, path, tags). */
   private runFilterPlan(qts: QueryTerm[], f: Filter): number {
     const t = this.table;
-    const ids = (f.source as NonNullable<Filter['source']>).ids().filter((id) => t.alive[id] === 1 && this.passes(f, id));
-    const needText = qts.some((q) => q.text.length > 0);
-    const texts = needText ? this.getTexts(ids.filter((id) => this.has(id))) : new Map<number, string>();
+    const ids = (f.source as NonNullable<Filter['source']>).ids().filter((id) => t.alive[id] === 1 && this.has(id) && this.passes(f, id));
     const wanted = new Set<string>();
-    for (const q of qts) for (const s of q.text) wanted.add(s.term);
+    for (const q of qts) for (const src of q.text) wanted.add(src.term);
+    if (wanted.size === 0) return 0;
+    const texts = this.getTexts(ids);
     const asciiTerms = [...wanted].filter(isAscii);
     const allAscii = asciiTerms.length === wanted.size;
     const stamp = this.stamp;
@@ -736,48 +731,27 @@ export class SearchIndex {
     let nt = 0;
     const weights = new Float64Array(qts.length);
     for (const id of ids) {
-      weights.fill(0);
-      const text = this.has(id) ? texts.get(id) : undefined;
-      if (text !== undefined && wanted.size > 0) {
-        let maybe = !allAscii;
-        if (!maybe) {
-          const lower = text.toLowerCase();
-          for (const term of asciiTerms) {
-            if (lower.includes(term)) {
-              maybe = true;
-              break;
-            }
-          }
-        }
-        if (maybe) {
-          const a = analyzeText(text);
-          const slotOfTerm = new Map<string, number>();
-          for (let k = 0; k < a.terms.length; k++) if (wanted.has(a.terms[k])) slotOfTerm.set(a.terms[k], a.slots[k]);
-          for (let j = 0; j < qts.length; j++) {
-            for (const src of qts[j].text) {
-              const s = slotOfTerm.get(src.term);
-              if (s === undefined) continue;
-              const w = SLOT_WEIGHT[s] * src.factor;
-              if (w > weights[j]) weights[j] = w;
-            }
-          }
-        }
+      const text = texts.get(id);
+      if (text === undefined) continue;
+      const { filePath, tags } = this.fieldsOf(id);
+      // Every term is a substring of the lower-cased text, path or tags: skip segments holding none.
+      let maybe = !allAscii;
+      if (!maybe) {
+        const hay = [text.toLowerCase(), (filePath ?? '').toLowerCase(), tags.join(' ').toLowerCase()];
+        maybe = asciiTerms.some((term) => hay[0].includes(term) || hay[1].includes(term) || hay[2].includes(term));
       }
-      const fc = t.file[id];
-      const tags = t.tags[id];
+      if (!maybe) continue;
+      const a = analyzeText(text, filePath, tags);
+      const slotOfTerm = new Map<string, number>();
+      for (let k = 0; k < a.terms.length; k++) if (wanted.has(a.terms[k])) slotOfTerm.set(a.terms[k], a.slots[k]);
+      if (slotOfTerm.size === 0) continue;
+      weights.fill(0);
       for (let j = 0; j < qts.length; j++) {
-        const q = qts[j];
-        for (const src of q.files) {
-          if (fc !== src.code) continue;
-          const w = PATH_WEIGHT * src.factor;
+        for (const src of qts[j].text) {
+          const s = slotOfTerm.get(src.term);
+          if (s === undefined) continue;
+          const w = SLOT_WEIGHT[s] * src.factor;
           if (w > weights[j]) weights[j] = w;
-        }
-        if (tags) {
-          for (const src of q.tags) {
-            if (!tags.includes(src.code)) continue;
-            const w = TAG_WEIGHT * src.factor;
-            if (w > weights[j]) weights[j] = w;
-          }
         }
       }
       for (let j = 0; j < qts.length; j++) {
@@ -817,9 +791,9 @@ export class SearchIndex {
     const acc = this.acc;
     const m = qts.length;
     const hist = new Array<number>(m + 1).fill(0);
-    for (let k = 0; k < count; k++) hist[popcount(mask[touched[k]])]++;
+    if (m > 1) for (let k = 0; k < count; k++) hist[popcount(mask[touched[k]])]++;
     let threshold = 1;
-    for (let c = m, seen = 0; c >= 1; c--) {
+    for (let c = m, seen = 0; m > 1 && c >= 1; c--) {
       seen += hist[c];
       if (seen >= limit) {
         threshold = c;
@@ -829,15 +803,22 @@ export class SearchIndex {
     let sumIdf = 0;
     for (const q of qts) sumIdf += q.idf;
     const typeMask = this.typeBoostMask(qts);
+    const typeMax = typeMask !== 0 ? W_TYPE : 0;
     const types = this.table.type;
+    const touchedAt = this.table.touched;
+    const halfLife = this.halfLife;
     const heap = new TopK(limit);
     for (let k = 0; k < count; k++) {
       const id = touched[k];
       const c = popcount(mask[id]);
       if (c < threshold) continue;
       const rel = sumIdf > 0 ? acc[id] / sumIdf : 0;
+      // Most candidates cannot beat the current k-th best even with the best recency: skip the rest of the work.
+      if (heap.full && c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax) < heap.minScore) continue;
+      const age = now - touchedAt[id];
+      const recency = age <= 0 ? 1 : halfLife / (halfLife + age);
       const typeHit = (typeMask & (1 << types[id])) !== 0 ? 1 : 0;
-      const score = c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY * this.recency(id, now) + W_TYPE * typeHit);
+      const score = c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY * recency + W_TYPE * typeHit);
       heap.offer(id, score, c);
     }
     return heap.sorted();
@@ -892,14 +873,21 @@ export class SearchIndex {
     const started = performance.now();
     const keysAtStart = this.nextKey;
     const keyTable = this.keyToId.slice(0, keysAtStart);
+    // Hashes of what each id was indexed from, so a loaded index still recognises an unchanged segment.
+    const ids = this.idToKey.length;
+    const hashHi = this.hashHi.slice(0, ids);
+    const hashLo = this.hashLo.slice(0, ids);
     const out = await LineWriter.open(dir, INDEX_FILE);
     let bytes = 0;
     try {
-      const header = JSON.stringify({ format: INDEX_FORMAT, version: INDEX_VERSION, watermark, keys: keysAtStart, segments: this.indexed });
+      const header = JSON.stringify({ format: INDEX_FORMAT, version: INDEX_VERSION, watermark, keys: keysAtStart, ids, segments: this.indexed });
       await out.line(header);
-      const keys = int32ToBase64(keyTable);
-      await out.line(keys);
-      bytes += header.length + keys.length + 2;
+      bytes += header.length + 1;
+      for (const a of [keyTable, hashHi, hashLo]) {
+        const line = arrayToBase64(a);
+        await out.line(line);
+        bytes += line.length + 1;
+      }
       let chunks = 0;
       await this.flex.export(async (key: string, data: string) => {
         chunks++;
@@ -934,12 +922,14 @@ export class SearchIndex {
       };
       const headerLine = await next();
       if (headerLine === null) return null;
-      const header = JSON.parse(headerLine) as { format?: string; version?: string; watermark?: number; keys?: number };
+      const header = JSON.parse(headerLine) as { format?: string; version?: string; watermark?: number; keys?: number; ids?: number };
       if (header.format !== INDEX_FORMAT || header.version !== INDEX_VERSION || header.watermark !== watermark) return null;
-      const keyLine = await next();
-      if (keyLine === null) return null;
+      const [keyLine, hiLine, loLine] = [await next(), await next(), await next()];
+      if (keyLine === null || hiLine === null || loLine === null) return null;
       const keyTable = base64ToInt32(keyLine);
-      if (keyTable.length !== header.keys) return null;
+      const hashHi = base64ToUint32(hiLine);
+      const hashLo = base64ToUint32(loLine);
+      if (keyTable.length !== header.keys || hashHi.length !== header.ids || hashLo.length !== header.ids) return null;
       const idx = new SearchIndex(table, getTexts, opts);
       let chunks = 0;
       let trailer = null as { end?: boolean; chunks?: number; nextKey?: number } | null;
@@ -966,9 +956,8 @@ export class SearchIndex {
         }
       }
       if (!trailer || trailer.end !== true || trailer.chunks !== chunks || typeof trailer.nextKey !== 'number') return null;
-      idx.adoptKeys(keyTable, trailer.nextKey);
-      // Part of being searchable: path/tag terms and the query scratch arrays.
-      idx.meta.sync();
+      idx.adoptKeys(keyTable, hashHi, hashLo, trailer.nextKey);
+      // Part of being searchable: the query scratch arrays.
       idx.prepareScratch();
       return idx;
     } catch {
@@ -979,14 +968,17 @@ export class SearchIndex {
   }
 
   /** Take a loaded key table: keys of segments the table no longer has, and keys newer than the table, are dead. */
-  private adoptKeys(keyTable: Int32Array, nextKey: number): void {
+  private adoptKeys(keyTable: Int32Array, hashHi: Uint32Array, hashLo: Uint32Array, nextKey: number): void {
     const t = this.table;
     this.nextKey = Math.max(nextKey, keyTable.length);
     this.keyToId = growInt32(new Int32Array(0), this.nextKey);
     this.keyToId.set(keyTable);
-    this.idToKey = growInt32(new Int32Array(0), t.end);
-    this.hashHi = growUint32(new Uint32Array(0), t.end);
-    this.hashLo = growUint32(new Uint32Array(0), t.end);
+    const ids = Math.max(t.end, hashHi.length);
+    this.idToKey = growInt32(new Int32Array(0), ids);
+    this.hashHi = growUint32(new Uint32Array(0), ids);
+    this.hashLo = growUint32(new Uint32Array(0), ids);
+    this.hashHi.set(hashHi);
+    this.hashLo.set(hashLo);
     let live = 0;
     for (let key = 1; key < keyTable.length; key++) {
       const id = keyTable[key];
@@ -996,9 +988,6 @@ export class SearchIndex {
         continue;
       }
       this.idToKey[id] = key;
-      // The watermark matched, so the indexed text is the stored one: its hash is the table's.
-      this.hashHi[id] = t.hashHi[id];
-      this.hashLo[id] = t.hashLo[id];
       live++;
     }
     this.indexed = live;
@@ -1012,6 +1001,15 @@ class TopK {
   private scores: number[] = [];
   private matched: number[] = [];
   constructor(private readonly k: number) {}
+
+  get full(): boolean {
+    return this.ids.length >= this.k;
+  }
+
+  /** Score of the k-th best so far (valid when full). */
+  get minScore(): number {
+    return this.scores[0];
+  }
 
   private worse(a: number, b: number): boolean {
     // Is entry a ranked below entry b?

@@ -11,8 +11,11 @@ import { forEachTerm, isWordCode } from './tokenize';
 
 /** Characters of text shown around a match. */
 export const SNIPPET_LENGTH = 160;
-/** Confirmed occurrences looked at per term, and in all. */
+/** Confirmed occurrences looked at per term, and in all; places checked per term (short terms sit inside many words). */
 const PER_TERM = 32;
+const ATTEMPTS_PER_TERM = 64;
+/** Substring hits looked at per term before giving up on finding it in this text. */
+const MAX_SCANNED = 20_000;
 const MAX_OCCURRENCES = 128;
 /** Words longer than this are not checked for a match inside them (blobs). */
 const MAX_WORD = 1024;
@@ -40,10 +43,14 @@ function findOccurrences(text: string, needles: ReadonlyMap<string, number>): Oc
   for (const [term, q] of needles) {
     let from = 0;
     let found = 0;
-    while (found < PER_TERM) {
+    let attempts = 0;
+    for (let scanned = 0; found < PER_TERM && attempts < ATTEMPTS_PER_TERM && scanned < MAX_SCANNED; scanned++) {
       const p = lower.indexOf(term, from);
       if (p < 0) break;
       from = p + 1;
+      // A term starts and ends at a word edge, an underscore or a case change; most substring hits do not.
+      if (!edgeBefore(text, p) || !edgeAfter(text, p + term.length)) continue;
+      attempts++;
       let ws = p;
       while (ws > 0 && p - ws < MAX_WORD && isWordCode(text.charCodeAt(ws - 1))) ws--;
       let we = p + term.length;
@@ -60,6 +67,24 @@ function findOccurrences(text: string, needles: ReadonlyMap<string, number>): Oc
   }
   out.sort((a, b) => a.start - b.start || b.end - a.end);
   return out.length > MAX_OCCURRENCES ? out.slice(0, MAX_OCCURRENCES) : out;
+}
+
+function isUpperCode(c: number): boolean {
+  return c >= 65 && c <= 90;
+}
+
+/** Could a term start at `p`? (start of text, after a non-word character or `_`, or at a capital) */
+function edgeBefore(text: string, p: number): boolean {
+  if (p === 0) return true;
+  const prev = text.charCodeAt(p - 1);
+  return !isWordCode(prev) || prev === 95 || isUpperCode(text.charCodeAt(p));
+}
+
+/** Could a term end at `e`? (end of text, before a non-word character, `_` or a capital) */
+function edgeAfter(text: string, e: number): boolean {
+  if (e >= text.length) return true;
+  const next = text.charCodeAt(e);
+  return !isWordCode(next) || next === 95 || isUpperCode(next);
 }
 
 function isSpace(c: number): boolean {

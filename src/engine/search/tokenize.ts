@@ -134,7 +134,15 @@ export function slotOf(tf: number, firstPos: number, termCount: number): number 
   return Math.min(RESOLUTION - 1, Math.floor((1 - w) * RESOLUTION));
 }
 
-export function analyzeText(text: string): AnalyzedText {
+/** Slot of a term found in the segment's tags, and in its file path (a term in both text and field takes the better). */
+export const TAG_SLOT = 0;
+export const PATH_SLOT = 1;
+
+/**
+ * The terms a segment is indexed under: its text's terms, then its file path's and tags' terms (so a query
+ * word reaches a segment through its path or tags too, ranked as a strong match).
+ */
+export function analyzeText(text: string, filePath: string | null = null, tags: readonly string[] = []): AnalyzedText {
   const index = new Map<string, number>();
   const terms: string[] = [];
   const tf: number[] = [];
@@ -150,7 +158,17 @@ export function analyzeText(text: string): AnalyzedText {
     } else tf[k]++;
     pos++;
   });
-  const slots = new Uint8Array(terms.length);
+  const slots: number[] = new Array<number>(terms.length);
   for (let k = 0; k < terms.length; k++) slots[k] = slotOf(tf[k], first[k], pos);
-  return { terms, slots };
+  const field = (t: string, slot: number): void => {
+    const k = index.get(t);
+    if (k === undefined) {
+      index.set(t, terms.length);
+      terms.push(t);
+      slots.push(slot);
+    } else if (slot < slots[k]) slots[k] = slot;
+  };
+  if (filePath !== null) forEachTerm(filePath, (t) => field(t, PATH_SLOT));
+  for (const tag of tags) forEachTerm(tag, (t) => field(t, TAG_SLOT));
+  return { terms, slots: Uint8Array.from(slots) };
 }
