@@ -32,7 +32,7 @@ for suite in scripts/test-*.sh; do
   bash "$suite" 2>&1 | tee "$out"
   line=$(grep -E '^[A-Za-z-]*:? ?[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
   if [ -n "$line" ]; then
-    p=$(sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/' <<< "$line"); f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<< "$line")
+    p=$(sed -E 's/^[^0-9]*([0-9]+) passed.*/\1/' <<< "$line"); f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<< "$line")
     add "$p" "$f"
   else add 0 1; fi
 done
