@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MemoryStore } from '../../src/engine/store/memory';
-import { listJournals } from '../../src/engine/store/journal';
+import { HEADER_BYTES, listJournals } from '../../src/engine/store/journal';
 import { openSqliteStore, openSqliteStoreReadOnly } from '../../src/engine/store/sqlite';
 import type { CrashOp } from '../fixtures/crash-writer';
 import { dump, tempDir } from './storeHelpers';
@@ -128,6 +128,8 @@ test('crash test: SIGKILL at random points loses no acknowledged change', { time
 
     // Every few kills, also tear the tail as a power cut mid-append would: half a record at the end of
     // the newest journal. It was never acknowledged; the next open must drop it and lose nothing else.
+    // Journal files appear whole (created under a temp name): never one without its header.
+    for (const j of listJournals(dir)) assert.ok(fs.statSync(j.file).size >= HEADER_BYTES, `${j.file} has no header`);
     if (it % 4 === 1) {
       const last = listJournals(dir).at(-1)!;
       const frame = Buffer.alloc(8 + 60, 0x5a);

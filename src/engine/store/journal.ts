@@ -281,30 +281,37 @@ export class JournalWriter {
     this.fd = fs.openSync(file, 'r+');
   }
 
-  /** Creates a new journal file without blocking the thread (header and directory fsync'd). */
+  /** Creates a new journal file without blocking the thread (see `create`). */
   static async createAsync(dir: string, seq: number): Promise<{ file: string; size: number }> {
     const file = path.join(dir, journalName(seq));
-    const fh = await fs.promises.open(file, 'w');
+    const tmp = `${file}.tmp`;
+    const fh = await fs.promises.open(tmp, 'w');
     try {
       await fh.write(journalHeader(seq));
       await fh.sync();
     } finally {
       await fh.close();
     }
+    await fs.promises.rename(tmp, file);
     await fsyncDirAsync(dir);
     return { file, size: HEADER_BYTES };
   }
 
-  /** Creates a new journal file (header fsync'd, directory fsync'd); returns its path and size. */
+  /**
+   * Creates a new journal file: header written and fsync'd under a temp name, then renamed and the
+   * directory fsync'd, so a journal file never exists without its header.
+   */
   static create(dir: string, seq: number): { file: string; size: number } {
     const file = path.join(dir, journalName(seq));
-    const fd = fs.openSync(file, 'w');
+    const tmp = `${file}.tmp`;
+    const fd = fs.openSync(tmp, 'w');
     try {
       fs.writeSync(fd, journalHeader(seq));
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
+    fs.renameSync(tmp, file);
     fsyncDir(dir);
     return { file, size: HEADER_BYTES };
   }

@@ -115,11 +115,11 @@ export function moveAside(file: string, now: number): string {
   return aside;
 }
 
-/** Removes temp files a crash left behind mid-snapshot. */
+/** Removes temp files a crash left behind mid-snapshot or mid-journal-creation. */
 export function removeTempSnapshots(dir: string): number {
   let n = 0;
   for (const name of fs.readdirSync(dir)) {
-    if (name.startsWith(`${SNAPSHOT_FILE}.tmp-`)) {
+    if (name.startsWith(`${SNAPSHOT_FILE}.tmp-`) || /^journal\.\d+\.tmp$/.test(name)) {
       fs.rmSync(path.join(dir, name), { force: true });
       n++;
     }
