@@ -24,7 +24,14 @@ import { Overview } from './views/overview';
 import { StashView } from './views/stash';
 import { WorkingSetView } from './views/working';
 
-const TAB_LABEL: Record<Tab, string> = { overview: 'Overview', working: 'Working set', gc: 'GC', stash: 'Stash' };
+const TAB_LABEL: Record<Tab, string> = { overview: 'Overview', working: 'Working', gc: 'GC', stash: 'Stash' };
+
+const TAB_TITLE: Record<Tab, string> = {
+  overview: 'Where the budget goes',
+  working: 'The working set: segments in context',
+  gc: 'Plan and apply a GC',
+  stash: 'Search and restore stashed segments',
+};
 
 interface TabView {
   element: HTMLElement;
@@ -91,7 +98,7 @@ export class App {
     this.tabButtons = {} as Record<Tab, HTMLButtonElement>;
     this.panels = {} as Record<Tab, HTMLElement>;
     for (const tab of TABS) {
-      const b = h('button', { type: 'button', role: 'tab', id: `tab-${tab}`, class: 'tab', 'aria-controls': `panel-${tab}`, 'data-tab': tab }, h('span', { class: 'tab-label' }, TAB_LABEL[tab]), h('span', { class: 'tab-badge' }));
+      const b = h('button', { type: 'button', role: 'tab', id: `tab-${tab}`, class: 'tab', 'aria-controls': `panel-${tab}`, 'data-tab': tab, title: TAB_TITLE[tab] }, h('span', { class: 'tab-label' }, TAB_LABEL[tab]), h('span', { class: 'tab-badge' }));
       b.addEventListener('click', () => this.showTab(tab));
       tablist.appendChild(b);
       this.tabButtons[tab] = b;

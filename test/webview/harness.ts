@@ -131,7 +131,7 @@ export class PanelBench {
     const engine = await ContextEngine.open({ store: new MemoryStore(), clock, project: 'demo', ...opts.engine });
     if (opts.seed) await opts.seed(engine, clock);
     await engine.whenSearchReady();
-    const context = await browser.newContext({ viewport: { width: opts.width ?? 360, height: opts.height ?? 820 }, deviceScaleFactor: 1 });
+    const context = await browser.newContext({ viewport: { width: opts.width ?? 300, height: opts.height ?? 820 }, deviceScaleFactor: 1 });
     const page = await context.newPage();
     const bench = new PanelBench(page, context, engine, clock, server);
     const theme = THEMES[opts.theme ?? 'dark'];
