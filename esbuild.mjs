@@ -22,10 +22,21 @@ copyFileSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');
 mkdirSync('dist/codicons', { recursive: true });
 for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/codicons/${f}`);
 
+// js-tiktoken's rank tables are megabytes each: ship one copy in dist/ranks/, shared by every node bundle
+// (worker, CLI, MCP server), instead of one copy inside each bundle.
+mkdirSync('dist/ranks', { recursive: true });
+for (const r of ['o200k_base', 'cl100k_base']) copyFileSync(`node_modules/js-tiktoken/dist/ranks/${r}.cjs`, `dist/ranks/${r}.cjs`);
+const sharedRanks = {
+  name: 'shared-ranks',
+  setup(build) {
+    build.onResolve({ filter: /^js-tiktoken\/ranks\/(o200k_base|cl100k_base)$/ }, (args) => ({ path: `./ranks/${args.path.split('/').pop()}.cjs`, external: true }));
+  },
+};
+
 const common = { bundle: true, sourcemap: 'linked', minify, logLevel: 'warning', legalComments: 'none' };
 const builds = [
   ...node.map((e) => ({ ...common, entryPoints: { [e.out]: e.in }, outdir: 'dist', platform: 'node', target: 'node20', format: 'cjs',
-    external: e.external ?? [], banner: e.banner ? { js: e.banner } : undefined })),
+    external: e.external ?? [], banner: e.banner ? { js: e.banner } : undefined, plugins: [sharedRanks] })),
   ...browser.map((e) => ({ ...common, entryPoints: { [e.out]: e.in }, outdir: 'dist', platform: 'browser', target: 'chrome120', format: 'iife' })),
 ];
 if (watch) {
