@@ -639,6 +639,15 @@ export class ContextEngine {
     return { ...result, unchanged };
   }
 
+  /** The last applied GC, if it can still be undone (its stash-mode segments that are still stashed). */
+  lastGc(): { ids: number[]; at: number } | null {
+    this.requireOpen();
+    const last = JSON.parse(this.store.getKv(KV_LAST_GC) ?? 'null') as { ids: number[]; mode: string; at: number } | null;
+    if (!last || last.mode !== 'stash') return null;
+    const ids = last.ids.filter((id) => this.table.has(id) && this.table.tier[id] === TIER_STASHED);
+    return ids.length > 0 ? { ids, at: last.at } : null;
+  }
+
   /** Restores what the last stash-mode GC moved out (what is still stashed of it). */
   async undoLastGc(): Promise<ChangeResult> {
     this.requireOpen();

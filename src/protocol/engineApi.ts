@@ -9,7 +9,7 @@ import type { ContextEngine } from '../engine/engine';
 export const ENGINE_METHODS = [
   'add', 'addMany', 'updateText', 'touch', 'setTags', 'stash', 'restore', 'pin', 'unpin', 'delete',
   'get', 'getMeta', 'metas', 'list', 'has',
-  'usage', 'totals', 'planGc', 'applyGc', 'undoLastGc',
+  'usage', 'totals', 'planGc', 'applyGc', 'undoLastGc', 'lastGc',
   'listTasks', 'setCurrentTask', 'taskContext', 'snapshotTask', 'restoreSnapshot',
   'search', 'configure', 'setActiveFiles', 'setEncoding', 'info',
 ] as const satisfies readonly (keyof ContextEngine)[];

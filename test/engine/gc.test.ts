@@ -108,7 +108,9 @@ test('applying a plan stashes its candidates, ages the survivors, and can be und
   assert.equal(engine.getMeta(1).survivals, 1);
   assert.equal(engine.getMeta(4).survivals, 0);
   assert.equal(engine.getMeta(4).generation, 'young');
+  assert.deepEqual(engine.lastGc(), { ids: [4, 5], at: engine.getMeta(4).createdAt + 10 * 3600_000 });
   const undo = await engine.undoLastGc();
+  assert.equal(engine.lastGc(), null);
   assert.deepEqual(undo.ids, [4, 5]);
   assert.equal(undo.workingTokens, 650);
   await assert.rejects(engine.undoLastGc(), { reason: 'not_found', message: 'There is no GC to undo.' });
