@@ -68,10 +68,19 @@ function loadPlaywright(toolsDir: string): Playwright {
   return load('playwright-core') as Playwright;
 }
 
+const profiles = new Set<string>();
+
+/** Removes the profiles of browsers not closed (a run stopped by its deadline or a signal). */
+export function removeBrowserProfiles(): void {
+  for (const dir of profiles) fs.rmSync(dir, { recursive: true, force: true });
+  profiles.clear();
+}
+
 /** Launches chromium with a throw-away profile; close() also removes the profile. */
 export async function launchBrowser(toolsDir: string, chromiumPath: string): Promise<Browser> {
   const { chromium } = loadPlaywright(toolsDir);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'context-gc-chromium-'));
+  profiles.add(profile);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
     headless: true,
@@ -86,6 +95,7 @@ export async function launchBrowser(toolsDir: string, chromiumPath: string): Pro
     close: async () => {
       await Promise.race([context.close().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000))]);
       fs.rmSync(profile, { recursive: true, force: true });
+      profiles.delete(profile);
     },
   };
 }

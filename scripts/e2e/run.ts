@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { removeBrowserProfiles } from './browser';
 import { bundleSuite } from './bundleSuite';
 import { runIntegration } from './integration';
 import { run, tail } from './proc';
@@ -31,6 +32,13 @@ function need(name: string): string {
 const results: TestResult[] = [];
 const servers: CodeServer[] = [];
 let scratch: string | undefined;
+/** Temp dirs to remove on every way out (a deadline or signal skips `finally` blocks: process.exit). */
+const tempDirs = new Set<string>();
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
 let finished = false;
 const T0 = Date.now();
 const log = (msg: string): void => console.log(`[vscode ${((Date.now() - T0) / 1000).toFixed(1)}s] ${msg}`);
@@ -58,7 +66,9 @@ async function finish(code?: number): Promise<never> {
   if (!finished) {
     finished = true;
     for (const srv of servers) await srv.stop().catch(() => undefined);
-    if (scratch && process.env.E2E_KEEP !== '1') fs.rmSync(scratch, { recursive: true, force: true });
+    removeBrowserProfiles();
+    for (const dir of tempDirs) if (dir !== scratch || process.env.E2E_KEEP !== '1') fs.rmSync(dir, { recursive: true, force: true });
+    if (scratch && process.env.E2E_KEEP === '1') log(`kept the servers' dirs and workspaces: ${scratch}`);
     const passed = results.filter((r) => r.state === 'passed').length;
     const failed = results.length - passed;
     log(`done in ${((Date.now() - T0) / 1000).toFixed(1)} s`);
@@ -96,7 +106,7 @@ async function main(): Promise<void> {
     // vsce walks every file under its cwd before applying .vscodeignore; in the repo that includes .e2e/
     // (code-server: ~100k files, 10-25 s). So package from a copy without the ignored heavy dirs; the
     // repo's .vscodeignore still decides what goes into the .vsix.
-    const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'context-gc-vsix-'));
+    const stage = tempDir('context-gc-vsix-');
     try {
       for (const entry of fs.readdirSync(REPO)) {
         if (!NOT_PACKAGED.has(entry)) fs.cpSync(path.join(REPO, entry), path.join(stage, entry), { recursive: true });
@@ -107,13 +117,14 @@ async function main(): Promise<void> {
       if (r.code !== 0 || !fs.existsSync(out)) throw new Error(`vsce package failed:\n${tail(r.output)}`);
     } finally {
       fs.rmSync(stage, { recursive: true, force: true });
+      tempDirs.delete(stage);
     }
     return out;
   });
   const suite = await step('bundle the integration suite', () => bundleSuite(REPO));
   log(`suite: ${suite.testFiles.join(', ') || '(no test files)'}`);
 
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'context-gc-e2e-'));
+  scratch = tempDir('context-gc-e2e-');
   const wsUi = path.join(scratch, 'workspace-ui');
   const wsInt = path.join(scratch, 'workspace-integration');
   for (const ws of [wsUi, wsInt]) {
