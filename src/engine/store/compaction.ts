@@ -59,13 +59,11 @@ export async function compactFiles(job: CompactionJob): Promise<CompactionResult
     ensureSchema(db, job.dir);
     const t1 = performance.now();
     let records = 0;
-    rows.replay(() => {
-      for (const j of job.journals) {
-        const scan = scanJournal(j.file, j.seq, (op) => rows.apply(op));
-        if (scan.problem) throw new ContextGcError('store_corrupt', `Journal ${j.file} is damaged at byte ${scan.problem.offset}: ${scan.problem.detail}.`);
-        records += scan.records;
-      }
-    });
+    for (const j of job.journals) {
+      const scan = scanJournal(j.file, j.seq, (op) => rows.apply(op));
+      if (scan.problem) throw new ContextGcError('store_corrupt', `Journal ${j.file} is damaged at byte ${scan.problem.offset}: ${scan.problem.detail}.`);
+      records += scan.records;
+    }
     const t2 = performance.now();
     rows.releaseStatements();
     const image = db.export();

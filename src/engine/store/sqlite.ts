@@ -232,25 +232,23 @@ function replayJournals(
     for (const j of journals) if (j.seq < base) fs.rmSync(j.file, { force: true });
   }
   let last: LoadedState['last'];
-  rows.replay(() => {
-    for (let i = 0; i < live.length; i++) {
-      const j = live[i]!;
-      const expected = i === 0 ? (snapSeq ?? j.seq) : live[i - 1]!.seq + 1;
-      if (j.seq !== expected) {
-        // Read-only beside a writer: it may have compacted between our reading the snapshot and listing
-        // the journals. Read again; a gap that stays is a real loss.
-        if (readOnly && !lastAttempt) throw Object.assign(new Error(`journal ${expected} vanished while reading`), { code: 'ENOENT' });
-        report.warnings.push(new ContextGcError('store_corrupt', `Journal files ${expected} to ${j.seq - 1} of the store at ${dir} are missing; ` +
-          'the changes they held are lost.', { dir }));
-      }
-      const scan = scanJournal(j.file, j.seq, (op: JournalOp) => {
-        report.replaySkipped += rows.apply(op);
-      });
-      report.replayedRecords += scan.records;
-      if (scan.problem) handleDamage(dir, j.file, scan, i === live.length - 1, readOnly, now, report);
-      last = { seq: j.seq, file: j.file, size: Math.max(scan.goodBytes, HEADER_BYTES) };
+  for (let i = 0; i < live.length; i++) {
+    const j = live[i]!;
+    const expected = i === 0 ? (snapSeq ?? j.seq) : live[i - 1]!.seq + 1;
+    if (j.seq !== expected) {
+      // Read-only beside a writer: it may have compacted between our reading the snapshot and listing
+      // the journals. Read again; a gap that stays is a real loss.
+      if (readOnly && !lastAttempt) throw Object.assign(new Error(`journal ${expected} vanished while reading`), { code: 'ENOENT' });
+      report.warnings.push(new ContextGcError('store_corrupt', `Journal files ${expected} to ${j.seq - 1} of the store at ${dir} are missing; ` +
+        'the changes they held are lost.', { dir }));
     }
-  });
+    const scan = scanJournal(j.file, j.seq, (op: JournalOp) => {
+      report.replaySkipped += rows.apply(op);
+    });
+    report.replayedRecords += scan.records;
+    if (scan.problem) handleDamage(dir, j.file, scan, i === live.length - 1, readOnly, now, report);
+    last = { seq: j.seq, file: j.file, size: Math.max(scan.goodBytes, HEADER_BYTES) };
+  }
   report.journalFiles = live.length;
   report.replayMs = performance.now() - t1;
   if (report.replaySkipped > 0) {
