@@ -22,7 +22,7 @@ function startWorker(): Worker {
 }
 
 function options(storeDir: string | null, budget = 1000): InitOptions {
-  return { storeDir, encoding: 'o200k_base', settings: { budget, thresholds: [60, 80, 90], recentMessages: 20 }, project: 'demo', purpose: 'rpc test' };
+  return { storeDir, searchDir: storeDir ? storeDir + '-search' : null, encoding: 'o200k_base', settings: { budget, thresholds: [60, 80, 90], recentMessages: 20 }, project: 'demo', purpose: 'rpc test' };
 }
 
 const words = (n: number): string => Array.from({ length: n }, () => 'w').join(' ');

@@ -18,6 +18,8 @@ import { ENGINE_METHODS, type EngineApi, type EngineMethod } from '../../protoco
 export interface InitOptions {
   /** Directory of the durable store; null keeps everything in memory (tests, or no storage available). */
   storeDir: string | null;
+  /** Where the search index is saved on close and loaded at open (null: rebuilt in the background at each open). */
+  searchDir: string | null;
   encoding: Encoding;
   settings: EngineSettings;
   project: string;

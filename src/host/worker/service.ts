@@ -11,9 +11,7 @@ import { MemoryStore } from '../../engine/store/memory';
 import { openSqliteStore } from '../../engine/store/sqlite';
 import type { SegmentStore } from '../../engine/store/types';
 import { preloadEncoding } from '../../engine/tokens';
-import type { SearchRequest } from '../../engine/search/types';
 import { ENGINE_METHODS, type EngineMethod } from '../../protocol/engineApi';
-import { fallbackSearch } from './fallbackSearch';
 import {
   isEngineMethod,
   isHostOp,
@@ -43,14 +41,6 @@ export function truncationNote(filePath: string, keptChars: number, totalChars: 
   return `[Context GC: ${filePath} is ${totalChars.toLocaleString('en-US')} characters; only the first ${keptChars.toLocaleString('en-US')} are kept here. Open the file for the rest.]`;
 }
 
-/**
- * Whether a full-text index is attached to the engine. The engine keeps its backend private and its
- * search() refuses without one; until the index opens with the engine, the worker answers with a scan.
- */
-function hasSearchIndex(engine: ContextEngine): boolean {
-  return (engine as unknown as { onIndex?: unknown }).onIndex !== undefined;
-}
-
 export class EngineService implements HostOps {
   private engine: ContextEngine | undefined;
   private lastTotals = '';
@@ -67,7 +57,6 @@ export class EngineService implements HostOps {
     if (!isEngineMethod(method)) throw new ContextGcError('invalid_argument', `Unknown engine worker method ${JSON.stringify(method)}.`);
     const engine = this.requireEngine();
     if (method === 'setEncoding') return this.recount(args[0] as Encoding);
-    if (method === 'search') return this.search(args[0] as SearchRequest);
     const fn = engine[method as EngineMethod] as (...a: unknown[]) => unknown;
     return fn.apply(engine, args);
   }
@@ -104,7 +93,16 @@ export class EngineService implements HostOps {
     } else {
       store = new MemoryStore();
     }
-    const engine = await ContextEngine.open({ store, encoding: opts.encoding, settings: opts.settings, project: opts.project });
+    const engine = await ContextEngine.open({
+      store,
+      encoding: opts.encoding,
+      settings: opts.settings,
+      project: opts.project,
+      searchDir: opts.searchDir ?? undefined,
+      onSearchProgress: (done, total) => {
+        if (total !== undefined && done >= total) this.log('info', `search index built: ${total} segments`);
+      },
+    });
     this.engine = engine;
     this.unsubscribe.push(engine.onDidChange((change) => this.emit({ kind: 'event', name: 'change', data: change })));
     const openMs = Math.round(performance.now() - t0);
@@ -197,11 +195,6 @@ export class EngineService implements HostOps {
     return { ...r, ms: Math.round(performance.now() - t0), totals: engine.totals() };
   }
 
-  /** The engine's ranked search when its index is attached; a plain scan otherwise. */
-  search(req: SearchRequest) {
-    const engine = this.requireEngine();
-    return hasSearchIndex(engine) ? engine.search(req) : fallbackSearch(engine, req);
-  }
 
   async close(): Promise<void> {
     const engine = this.engine;

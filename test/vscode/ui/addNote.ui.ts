@@ -19,7 +19,7 @@ export const tests: UiTest[] = [
   uiTest('"Context GC: Add Note" from the palette adds the note, moves the meter, and it survives a window reload', async (wb) => {
     const before = tokensOf(await meter(wb));
     await wb.runCommand('Context GC: Add Note');
-    const input = wb.page.locator('.quick-input-widget input').first();
+    const input = wb.page.locator('.quick-input-widget .quick-input-box input').first();
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill(NOTE);
     await wb.page.keyboard.press('Enter');
