@@ -79,6 +79,13 @@ export class EditorBinder implements vscode.Disposable {
       }),
       this.bindEmitter,
       this.stashEmitter,
+      // A (re)opened engine knows nothing of the editors: send the roots and the files in view again.
+      host.onDidChangePhase((phase) => {
+        if (phase !== 'ready') return;
+        this.lastActive = '';
+        this.visible.clear();
+        this.schedule();
+      }),
     );
     this.schedule();
   }

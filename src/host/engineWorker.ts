@@ -33,7 +33,12 @@ export function serve(port: { postMessage(m: WorkerMessage): void; on(ev: 'messa
       // A result that cannot be cloned is a bug in the worker; the caller still gets an answer.
       port.postMessage({ kind: 'response', id: m.id, ok: false, error: toWireError(err) });
     }
-    if (m.method === 'init' && reply.ok) queue = queue.then(() => service.warmUp());
+    if (m.method === 'init' && reply.ok) {
+      queue = queue
+        .then(() => service.warmUp())
+        .catch((err: Error) => port.postMessage({ kind: 'event', name: 'log', data: { level: 'error', message: `warm-up failed: ${err.message}` } }))
+        .then(() => service.afterRequest());
+    }
   };
   port.on('message', (m) => {
     if (isRequestMessage(m)) {

@@ -171,3 +171,24 @@ describe('engine worker lifecycle', () => {
     assert.match(exited?.message ?? '', /^The Context GC engine stopped unexpectedly \(exit code \d+\)\.$/);
   });
 });
+
+describe('engine worker encoding', () => {
+  test('a store counted with another encoding is recounted after it opens', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-rpc-'));
+    const storeDir = path.join(dir, 'store');
+    const text = 'Здравствуйте, мир! Ünïcödé façade naïve résumé 日本語のテキスト';
+    const first = new EngineClient(startWorker());
+    await first.start(options(storeDir));
+    const o200k = (await first.engine.add({ text, type: 'note' })).tokens;
+    await first.close();
+
+    const second = new EngineClient(startWorker());
+    await second.start({ ...options(storeDir), encoding: 'cl100k_base' });
+    const [meta] = await second.engine.list({});
+    assert.equal(meta.encoding, 'cl100k_base');
+    assert.notEqual(meta.tokens, o200k);
+    assert.equal((await second.engine.totals()).workingTokens, meta.tokens);
+    await second.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -15,7 +15,7 @@ export function internalCommands(timings: HostTimings): CommandDef[] {
   const state = (s: Services) => ({
     message: `Context GC is ${s.host.phase}.`,
     phase: s.host.phase,
-    error: s.host.error ? { message: s.host.error.message, reason: (s.host.error as { reason?: string }).reason } : undefined,
+    failure: s.host.error ? { message: s.host.error.message, reason: (s.host.error as { reason?: string }).reason } : undefined,
     location: s.host.location,
     info: s.host.info,
     readyMs: s.host.readyMs,

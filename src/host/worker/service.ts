@@ -5,7 +5,7 @@
 
 import * as fs from 'node:fs';
 import { ContextEngine } from '../../engine/engine';
-import { ContextGcError, type SegmentMeta } from '../../engine/model';
+import { ContextGcError, ENCODINGS, type SegmentMeta } from '../../engine/model';
 import { looksBinary, typeForPath } from '../../engine/ingest';
 import { MemoryStore } from '../../engine/store/memory';
 import { openSqliteStore } from '../../engine/store/sqlite';
@@ -122,11 +122,32 @@ export class EngineService implements HostOps {
    * Loads the encoding's token tables (~1.3 s for o200k_base) right after the store is open, so the store
    * is usable sooner and the first count does not pay for it. The worker queues this like a request.
    */
-  warmUp(): void {
-    if (!this.engine) return;
+  async warmUp(): Promise<void> {
+    const engine = this.engine;
+    if (!engine) return;
     const t0 = performance.now();
-    preloadEncoding(this.engine.encoding);
-    this.log('info', `token tables for ${this.engine.encoding} loaded in ${Math.round(performance.now() - t0)} ms`);
+    preloadEncoding(engine.encoding);
+    this.log('info', `token tables for ${engine.encoding} loaded in ${Math.round(performance.now() - t0)} ms`);
+    await this.recountStale(engine);
+  }
+
+  /**
+   * Segments counted with another encoding (the setting changed while the store was closed) are counted
+   * again. The engine's setEncoding() only recounts when the encoding changes, so this switches away and
+   * back; it costs two passes, and only ever runs after such a change.
+   */
+  private async recountStale(engine: ContextEngine): Promise<void> {
+    const t = engine.table;
+    const want = ENCODINGS.indexOf(engine.encoding);
+    let stale = 0;
+    for (let id = 1; id < t.end; id++) if (t.alive[id] === 1 && t.encoding[id] !== want) stale++;
+    if (stale === 0) return;
+    const target = engine.encoding;
+    const other = ENCODINGS.find((e) => e !== target) as Encoding;
+    this.log('info', `${stale} segments were counted with another encoding; recounting them with ${target}`);
+    const title = `Counting tokens with ${target}`;
+    await engine.setEncoding(other);
+    await engine.setEncoding(target, (done, total) => this.emit({ kind: 'event', name: 'progress', data: { title, done, total } }));
   }
 
   /**

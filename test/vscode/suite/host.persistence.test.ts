@@ -3,7 +3,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { INTERNAL, list, ok, recordMeasurement, reset, totals, words, type Outcome } from './helpers';
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import { capture, INTERNAL, list, ok, recordMeasurement, reset, totals, waitFor, words, type Outcome } from './helpers';
 
 interface State extends Outcome {
   phase: string;
@@ -33,5 +35,32 @@ suite('Context GC host: persistence', () => {
     const byId = new Map(before.map((m) => [m.id, m]));
     assert.deepEqual([byId.get(a.id)?.tier, byId.get(b.id)?.pinned, byId.get(c.id)?.tier], ['working', true, 'stashed']);
     recordMeasurement('reopen', { segments: state.info.segments, storeOpenInWorkerMs: state.info.openMs });
+  });
+
+  test('a store held by another window: a clear error, commands refuse with store_locked, Retry opens it once free', async () => {
+    const state = await ok<State>(INTERNAL.state);
+    const lock = path.join(state.location.dir, 'store.lock');
+    // Another live process on this host takes the lock (pid 1 is always alive).
+    const foreign = { pid: 1, hostname: os.hostname(), purpose: 'VS Code window (other)', startedAt: Date.UTC(2026, 0, 1), token: 'foreign' };
+    fs.writeFileSync(lock, JSON.stringify(foreign));
+    const errors = capture('showErrorMessage');
+    let failed: State & { failure: { reason: string; message: string } };
+    try {
+      failed = await ok(INTERNAL.restart);
+      await waitFor('the error message', () => (errors.messages.length > 0 ? true : undefined));
+    } finally {
+      errors.restore();
+    }
+    assert.equal(failed.phase, 'failed');
+    assert.equal(failed.failure.reason, 'store_locked');
+    assert.match(errors.messages[0], /^Context GC could not open the context store\. The store at .* is in use by VS Code window \(other\) \(pid 1, since 2026-01-01T00:00:00\.000Z\)\./);
+    const bar = await ok<Outcome & { text: string; background: string }>(INTERNAL.statusBar);
+    assert.deepEqual([bar.text, bar.background], ['$(error) Context GC', 'statusBarItem.errorBackground']);
+    const refused = await vscode.commands.executeCommand<Outcome>('contextGc.addNote', { text: 'not now' });
+    assert.equal(refused?.error?.reason, 'store_locked');
+    fs.rmSync(lock);
+    const again = await ok<State>(INTERNAL.restart);
+    assert.equal(again.phase, 'ready');
+    await ok('contextGc.addNote', { text: 'now it works' });
   });
 });
