@@ -22,6 +22,13 @@ export interface McpProc {
   close(): Promise<void>;
 }
 
+const running = new Set<McpProc>();
+
+/** Closes every server still running (use in after()): a failed test must not leave processes behind. */
+export async function closeAll(): Promise<void> {
+  await Promise.all([...running].map((p) => p.close().catch(() => undefined)));
+}
+
 export async function startMcp(storeDir: string, opts: { bin?: 'src' | 'dist'; args?: string[] } = {}): Promise<McpProc> {
   const args = opts.bin === 'dist' ? [SERVER_DIST] : ['--import', 'tsx', SERVER_SRC];
   const transport = new StdioClientTransport({
@@ -49,7 +56,7 @@ export async function startMcp(storeDir: string, opts: { bin?: 'src' | 'dist'; a
   });
   const client = new Client({ name: 'context-gc-tests', version: '1.0.0' });
   await client.connect(transport);
-  return {
+  const proc: McpProc = {
     client,
     transport,
     pid: transport.pid ?? -1,
@@ -67,8 +74,13 @@ export async function startMcp(storeDir: string, opts: { bin?: 'src' | 'dist'; a
         waiters.push({ re, resolve: (l) => (clearTimeout(timer), resolve(l)) });
       });
     },
-    close: () => client.close(),
+    close: async () => {
+      running.delete(proc);
+      await client.close();
+    },
   };
+  running.add(proc);
+  return proc;
 }
 
 export function distBuilt(): boolean {

@@ -2,7 +2,7 @@
 // to over stdio by the official SDK client: the tool list, every tool's happy path with exact answers,
 // exact errors, the confirm rule, and a store that survives the server's shutdown.
 
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +14,9 @@ import { mcpToolList } from '../../src/protocol/tools';
 import { INSTRUCTIONS } from '../../src/mcp/mcpServer';
 import { tiktokenCount } from '../engine/helpers';
 import { tempDir } from '../engine/storeHelpers';
-import { distBuilt, startMcp, type McpProc } from './mcpHelpers';
+import { closeAll, distBuilt, startMcp, type McpProc } from './mcpHelpers';
+
+after(closeAll);
 
 async function expectAnswer(p: McpProc, tool: string, args: Record<string, unknown>, lines: string[]): Promise<void> {
   const r = await p.call(tool, args);
