@@ -130,6 +130,12 @@ test('random filter combinations and queries match the oracle, through both plan
     if (a.total > 0) nonEmpty++;
     const d = check(corpus, defaults, req, `round ${round} default plan choice`);
     assert.deepEqual({ ...d, plan: a.plan }, a, `round ${round}: the default plan choice answers the same`);
+    // A small limit takes other paths (the last term is only probed): the same best hits and total.
+    for (const idx of [byIndex, byFilter, defaults]) {
+      const small = idx.search({ ...req, limit: 7 }, NOW);
+      assert.deepEqual(small.hits, a.hits.slice(0, 7), `round ${round}: limit 7 gives the first 7`);
+      assert.equal(small.total, a.total, `round ${round}: limit 7 total`);
+    }
   }
   assert.ok(nonEmpty > 60, `most rounds have hits (${nonEmpty})`);
 });

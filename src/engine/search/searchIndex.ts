@@ -83,16 +83,19 @@ interface Filter {
   prefix: Uint8Array | null;
   tagsAll: Int32Array | null;
   tagsAny: Int32Array | null;
-  /** Tags whose postings were marked in `tagMark` for this query (a fast pre-check), or null. */
-  tagMarked: boolean;
+  /** Whether the narrowest posting's ids are marked in `filterMark` for this query (a fast pre-check). */
+  marked: boolean;
   createdAfter: number;
   createdBefore: number;
   touchedAfter: number;
   touchedBefore: number;
   /** True when any column constraint is set. */
   active: boolean;
-  /** The narrowest table posting the filter implies, for the `filter` plan. */
-  source: { size: number; ids: () => number[] } | null;
+  /**
+   * The narrowest table posting the filter implies: exact live ids (for the `filter` plan) and the raw
+   * posting lists behind them (may hold stale entries; for marking candidates in the `index` plan).
+   */
+  source: { size: number; ids: () => number[]; raw: () => Int32Array[] } | null;
 }
 
 export interface BuildOptions {
@@ -111,6 +114,12 @@ export interface IndexStats {
   deadKeys: number;
   vocabulary: number;
   building: boolean;
+}
+
+interface Ranked {
+  id: number;
+  score: number;
+  matched: number;
 }
 
 function growInt32(a: Int32Array, need: number): Int32Array {
@@ -197,8 +206,12 @@ export class SearchIndex {
   private termTouched: Int32Array = new Int32Array(0);
   private queryNo = 0;
   private termNo = 0;
-  private tagMark: Uint32Array = new Uint32Array(0);
-  private tagMarkNo = 0;
+  private filterMark: Uint32Array = new Uint32Array(0);
+  /** Index plan: a bit per id the probe of the last term would add (counted for `total`). */
+  private newMark: Int32Array = new Int32Array(0);
+  /** Index plan: bit j set when the id matched query term j; all zero between queries. */
+  private bits: Uint16Array = new Uint16Array(0);
+  private filterMarkNo = 0;
 
   constructor(
     private readonly table: SegmentTable,
@@ -391,20 +404,24 @@ export class SearchIndex {
     if (filter === null) return { ...emptyResult(terms, partial), corrections };
     let postings = 0;
     for (const q of qts) postings += q.size;
+    // Canonical order (rarest first): both plans sum an id's weights in this order, so scores agree exactly.
+    const order = qts.map((_, j) => j).sort((a, b) => qts[a].size - qts[b].size || a - b);
     const n = this.table.count;
     for (const q of qts) q.idf = Math.log(1 + n / (1 + q.size));
 
     this.prepareScratch();
-    let count: number;
+    let ranked: { top: Ranked[]; total: number };
     let plan: SearchResult['plan'];
     if (filter.source && filter.source.size * this.textCost < postings) {
       plan = 'filter';
-      count = this.runFilterPlan(qts, filter);
+      const count = this.runFilterPlan(qts, filter, order);
+      ranked = { top: this.selectTop(qts, count, limit, now), total: count };
     } else {
       plan = 'index';
-      count = this.runIndexPlan(qts, filter);
+      ranked = this.runIndexPlan(qts, filter, limit, now, order);
     }
-    const top = this.selectTop(qts, count, limit, now);
+    const top = ranked.top;
+    const count = ranked.total;
     const needles = new Map<string, number>();
     qts.forEach((q, j) => {
       for (const s of q.text) if (!needles.has(s.term)) needles.set(s.term, j);
@@ -447,7 +464,7 @@ export class SearchIndex {
       prefix: null,
       tagsAll: null,
       tagsAny: null,
-      tagMarked: false,
+      marked: false,
       createdAfter: req.createdAfter ?? -Infinity,
       createdBefore: req.createdBefore ?? Infinity,
       touchedAfter: req.touchedAfter ?? -Infinity,
@@ -455,8 +472,8 @@ export class SearchIndex {
       active: false,
       source: null,
     };
-    const offer = (size: number, ids: () => number[]): void => {
-      if (!f.source || size < f.source.size) f.source = { size, ids };
+    const offer = (size: number, ids: () => number[], raw: () => Int32Array[]): void => {
+      if (!f.source || size < f.source.size) f.source = { size, ids, raw };
     };
     if (req.tier !== undefined) f.tier = req.tier === 'working' ? TIER_WORKING : TIER_STASHED;
     if (req.types && req.types.length > 0) for (const ty of req.types) f.typeMask |= 1 << TYPE_CODE[ty];
@@ -465,14 +482,14 @@ export class SearchIndex {
       if (code === undefined) return null;
       f.task = code;
       const taskId = req.taskId;
-      offer(t.byTask.sizeOf(code), () => t.idsForTask(taskId));
+      offer(t.byTask.sizeOf(code), () => t.idsForTask(taskId), () => [t.byTask.candidates(code)]);
     }
     if (req.filePath !== undefined) {
       const code = t.files.lookup(req.filePath);
       if (code === undefined) return null;
       f.file = code;
       const filePath = req.filePath;
-      offer(t.byFile.sizeOf(code), () => t.idsForFile(filePath));
+      offer(t.byFile.sizeOf(code), () => t.idsForFile(filePath), () => [t.byFile.candidates(code)]);
     }
     if (req.filePathPrefix !== undefined) {
       const codes = t.fileCodesWithPrefix(req.filePathPrefix);
@@ -484,7 +501,7 @@ export class SearchIndex {
         size += t.byFile.sizeOf(c);
       }
       const prefix = req.filePathPrefix;
-      offer(size, () => t.idsForFilePrefix(prefix));
+      offer(size, () => t.idsForFilePrefix(prefix), () => codes.map((c) => t.byFile.candidates(c)));
     }
     if (req.tagsAll && req.tagsAll.length > 0) {
       const codes: number[] = [];
@@ -492,7 +509,7 @@ export class SearchIndex {
         const code = t.tagNames.lookup(tag);
         if (code === undefined) return null;
         codes.push(code);
-        offer(t.byTag.sizeOf(code), () => t.idsForTag(tag));
+        offer(t.byTag.sizeOf(code), () => t.idsForTag(tag), () => [t.byTag.candidates(code)]);
       }
       f.tagsAll = Int32Array.from(codes);
     }
@@ -508,7 +525,7 @@ export class SearchIndex {
         for (const tag of known) for (const id of t.idsForTag(tag)) all.push(id);
         all.sort((a, b) => a - b);
         return all.filter((id, i) => i === 0 || id !== all[i - 1]);
-      });
+      }, () => codes.map((c) => t.byTag.candidates(c)));
     }
     f.active =
       f.tier >= 0 ||
@@ -527,6 +544,7 @@ export class SearchIndex {
 
   /** Does live segment `id` pass the filter's column checks? */
   private passes(f: Filter, id: number): boolean {
+    if (f.marked && this.filterMark[id] !== this.filterMarkNo) return false;
     const t = this.table;
     if (f.tier >= 0 && t.tier[id] !== f.tier) return false;
     if (f.typeMask !== 0 && (f.typeMask & (1 << t.type[id])) === 0) return false;
@@ -537,7 +555,6 @@ export class SearchIndex {
       if (fc < 0 || f.prefix[fc] !== 1) return false;
     }
     if (f.tagsAll !== null || f.tagsAny !== null) {
-      if (f.tagMarked && this.tagMark[id] !== this.tagMarkNo) return false;
       const tags = t.tags[id];
       if (!tags) return false;
       if (f.tagsAll !== null) for (const c of f.tagsAll) if (!tags.includes(c)) return false;
@@ -564,6 +581,7 @@ export class SearchIndex {
       this.termStamp = new Uint32Array(n);
       this.termWeight = growFloat64(new Float64Array(0), n - 1);
       this.touched = new Int32Array(n);
+      this.bits = new Uint16Array(n);
       this.termTouched = new Int32Array(n);
       this.queryNo = 0;
       this.termNo = 0;
@@ -582,139 +600,286 @@ export class SearchIndex {
     return this.termNo;
   }
 
-  /** Walk each query term's postings, keep candidates that pass the filter, credit them. Returns the candidate count. */
-  private runIndexPlan(qts: QueryTerm[], f: Filter): number {
+  /**
+   * The index plan. Terms are taken rarest first (the canonical order both plans sum weights in). Every term
+   * but the last is walked in full: each id that passes the filter gets a bit per matched term and its
+   * weight summed. The last, most common term is walked as a probe: it only updates ids already seen, and
+   * merely counts the ids it adds (for `total`), because when `limit` ids already match two or more terms
+   * an id matching only the last term cannot rank. Only when too few do, the last term is walked again in
+   * full. Everything is a sequential walk over typed arrays; nothing is allocated per posting.
+   */
+  private runIndexPlan(qts: QueryTerm[], f: Filter, limit: number, now: number, order: number[]): { top: Ranked[]; total: number } {
     const filter = f.active ? f : null;
-    if (filter !== null) this.markTags(filter);
-    let nt = 0;
-    for (let j = 0; j < qts.length; j++) {
-      const q = qts[j];
-      if (q.text.length === 1) {
-        // One source: every live id appears once in it, so credit directly.
-        nt = this.creditText(this.postings(q.text[0].term), j, q.idf, q.text[0].factor, filter, nt);
-      } else if (q.text.length > 1) {
-        // Typo variants: keep each id's best weight, then credit once.
-        const tn = this.nextTermNo();
-        let ntt = 0;
-        for (const src of q.text) ntt = this.offerText(this.postings(src.term), src.factor, filter, tn, ntt);
-        nt = this.creditOffered(j, q.idf, ntt, nt);
+    if (filter !== null) this.markFilter(filter);
+    let sumIdf = 0;
+    for (const q of qts) sumIdf += q.idf;
+    if (qts.length === 1) return this.singleTerm(qts[0], filter, limit, now, sumIdf);
+    const bits = this.bits;
+    const touched = this.touched;
+    const seen = { nt: 0 };
+    let extra = 0;
+    try {
+      const m = qts.length;
+      const lastJ = order[m - 1];
+      const probeLast = m > 1;
+      for (let i = 0; i < (probeLast ? m - 1 : m); i++) this.walkFull(qts[order[i]], order[i], filter, seen);
+      if (probeLast) {
+        extra = this.walkProbe(qts[lastJ], lastJ, filter);
+        let atLeastTwo = 0;
+        for (let k = 0; k < seen.nt && atLeastTwo < limit; k++) if (popcount(bits[touched[k]]) >= 2) atLeastTwo++;
+        if (atLeastTwo < limit) {
+          // Too few ids match two terms: ids matching only the last term can rank after all.
+          this.walkFull(qts[lastJ], lastJ, filter, seen, true);
+          extra = 0;
+        }
       }
+      const nt = seen.nt;
+      // The count levels that fill `limit`: ids below `floor` matched too few terms to make it.
+      const hist = new Array<number>(m + 1).fill(0);
+      for (let k = 0; k < nt; k++) hist[popcount(bits[touched[k]])]++;
+      let floor = 1;
+      for (let c = m, got = 0; c >= 1; c--) {
+        got += hist[c];
+        if (got >= limit) {
+          floor = c;
+          break;
+        }
+      }
+      // Score the ids at the top levels; most cannot beat the k-th best even with full recency.
+      const acc = this.acc;
+      const typeMask = this.typeBoostMask(qts);
+      const typeMax = typeMask !== 0 ? W_TYPE : 0;
+      const heap = new TopK(limit);
+      for (let k = 0; k < nt; k++) {
+        const id = touched[k];
+        const c = popcount(bits[id]);
+        if (c < floor) continue;
+        const rel = sumIdf > 0 ? acc[id] / sumIdf : 0;
+        if (heap.full && c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax) < heap.minScore) continue;
+        heap.offer(id, this.scoreOf(id, c, rel, typeMask, now), c);
+      }
+      return { top: heap.sorted(), total: nt + extra };
+    } finally {
+      for (let k = 0; k < seen.nt; k++) bits[touched[k]] = 0;
+      this.newMark.fill(0);
     }
-    return nt;
   }
 
   /**
-   * Mark the ids of the filter's tags (any: all of them; all: the rarest one) so the per-posting check is
-   * one array read; the exact check on the segment's tag list runs only for marked ids.
+   * Walk one query term in full: credit every id that passes the filter (an id's best variant counts once).
+   * `onlyNew`: skip ids seen before (after a probe has credited those).
    */
-  private markTags(f: Filter): void {
-    if (f.tagsAll === null && f.tagsAny === null) return;
-    const byTag = this.table.byTag;
-    let codes: number[];
-    if (f.tagsAny !== null && f.tagsAll === null) codes = Array.from(f.tagsAny);
-    else {
-      const all = Array.from(f.tagsAll as Int32Array);
-      codes = [all.reduce((a, b) => (byTag.sizeOf(b) < byTag.sizeOf(a) ? b : a))];
-    }
-    if (this.tagMark.length < this.stamp.length) {
-      this.tagMark = new Uint32Array(this.stamp.length);
-      this.tagMarkNo = 0;
-    }
-    if (++this.tagMarkNo === 0xffffffff) {
-      this.tagMark.fill(0);
-      this.tagMarkNo = 1;
-    }
-    const mark = this.tagMark;
-    const no = this.tagMarkNo;
-    for (const code of codes) {
-      const ids = byTag.candidates(code);
-      for (let k = 0; k < ids.length; k++) mark[ids[k]] = no;
-    }
-    f.tagMarked = true;
-  }
-
-  private creditText(slots: IntermediateSearchResults, j: number, idf: number, factor: number, f: Filter | null, nt: number): number {
+  private walkFull(q: QueryTerm, j: number, filter: Filter | null, seen: { nt: number }, onlyNew = false): void {
     const alive = this.table.alive;
     const keyToId = this.keyToId;
-    const stamp = this.stamp;
-    const mask = this.mask;
+    const bits = this.bits;
     const acc = this.acc;
     const touched = this.touched;
-    const qn = this.queryNo;
     const bit = 1 << j;
-    for (let s = 0; s < slots.length; s++) {
-      const arr = slots[s] as number[] | null;
-      if (!arr) continue;
-      const inc = idf * (SLOT_WEIGHT[s] * factor);
-      for (let k = 0; k < arr.length; k++) {
-        const id = keyToId[arr[k]];
-        if (id === 0 || alive[id] !== 1) continue;
-        if (f !== null && !this.passes(f, id)) continue;
-        if (stamp[id] !== qn) {
-          stamp[id] = qn;
-          mask[id] = bit;
-          acc[id] = inc;
-          touched[nt++] = id;
-        } else {
-          mask[id] |= bit;
-          acc[id] += inc;
+    let nt = seen.nt;
+    if (q.text.length === 1) {
+      const src = q.text[0];
+      const slots = this.postings(src.term);
+      for (let s = 0; s < slots.length; s++) {
+        const arr = slots[s] as number[] | null;
+        if (!arr) continue;
+        const inc = q.idf * (SLOT_WEIGHT[s] * src.factor);
+        for (let k = 0; k < arr.length; k++) {
+          const id = keyToId[arr[k]];
+          if (id === 0 || alive[id] !== 1) continue;
+          const b = bits[id];
+          if (b === 0) {
+            if (filter !== null && !this.passes(filter, id)) continue;
+            touched[nt++] = id;
+            bits[id] = bit;
+            acc[id] = inc;
+          } else if (!onlyNew) {
+            bits[id] = b | bit;
+            acc[id] += inc;
+          }
         }
       }
+      seen.nt = nt;
+      return;
     }
-    return nt;
-  }
-
-  private offerText(slots: IntermediateSearchResults, factor: number, f: Filter | null, tn: number, ntt: number): number {
-    const alive = this.table.alive;
-    const keyToId = this.keyToId;
+    // Typo variants: keep each id's best weight, then credit once.
+    const tn = this.nextTermNo();
     const tstamp = this.termStamp;
     const tw = this.termWeight;
     const tt = this.termTouched;
-    for (let s = 0; s < slots.length; s++) {
-      const arr = slots[s] as number[] | null;
-      if (!arr) continue;
-      const w = SLOT_WEIGHT[s] * factor;
-      for (let k = 0; k < arr.length; k++) {
-        const id = keyToId[arr[k]];
-        if (id === 0 || alive[id] !== 1) continue;
-        if (f !== null && !this.passes(f, id)) continue;
-        if (tstamp[id] !== tn) {
-          tstamp[id] = tn;
-          tw[id] = w;
-          tt[ntt++] = id;
-        } else if (w > tw[id]) tw[id] = w;
+    let ntt = 0;
+    for (const src of q.text) {
+      const slots = this.postings(src.term);
+      for (let s = 0; s < slots.length; s++) {
+        const arr = slots[s] as number[] | null;
+        if (!arr) continue;
+        const w = SLOT_WEIGHT[s] * src.factor;
+        for (let k = 0; k < arr.length; k++) {
+          const id = keyToId[arr[k]];
+          if (id === 0 || alive[id] !== 1) continue;
+          if (bits[id] === 0 ? filter !== null && !this.passes(filter, id) : onlyNew) continue;
+          if (tstamp[id] !== tn) {
+            tstamp[id] = tn;
+            tw[id] = w;
+            tt[ntt++] = id;
+          } else if (w > tw[id]) tw[id] = w;
+        }
       }
     }
-    return ntt;
-  }
-
-  private creditOffered(j: number, idf: number, ntt: number, nt: number): number {
-    const stamp = this.stamp;
-    const mask = this.mask;
-    const acc = this.acc;
-    const touched = this.touched;
-    const tw = this.termWeight;
-    const tt = this.termTouched;
-    const qn = this.queryNo;
-    const bit = 1 << j;
     for (let k = 0; k < ntt; k++) {
       const id = tt[k];
-      const inc = idf * tw[id];
-      if (stamp[id] !== qn) {
-        stamp[id] = qn;
-        mask[id] = bit;
-        acc[id] = inc;
+      const inc = q.idf * tw[id];
+      const b = bits[id];
+      if (b === 0) {
         touched[nt++] = id;
+        bits[id] = bit;
+        acc[id] = inc;
       } else {
-        mask[id] |= bit;
+        bits[id] = b | bit;
         acc[id] += inc;
       }
     }
-    return nt;
+    seen.nt = nt;
+  }
+
+  /**
+   * Walk the last term crediting only ids already seen (an id's best variant once); mark in `newMark` and
+   * count the passing ids it would add.
+   */
+  private walkProbe(q: QueryTerm, j: number, filter: Filter | null): number {
+    const alive = this.table.alive;
+    const keyToId = this.keyToId;
+    const bits = this.bits;
+    const acc = this.acc;
+    const bit = 1 << j;
+    const mark = this.newMarkFor();
+    const tn = this.nextTermNo();
+    const tstamp = this.termStamp;
+    const tw = this.termWeight;
+    const tt = this.termTouched;
+    let ntt = 0;
+    let extra = 0;
+    for (const src of q.text) {
+      const slots = this.postings(src.term);
+      for (let s = 0; s < slots.length; s++) {
+        const arr = slots[s] as number[] | null;
+        if (!arr) continue;
+        const w = SLOT_WEIGHT[s] * src.factor;
+        for (let k = 0; k < arr.length; k++) {
+          const id = keyToId[arr[k]];
+          if (id === 0 || alive[id] !== 1) continue;
+          if (bits[id] !== 0) {
+            if (tstamp[id] !== tn) {
+              tstamp[id] = tn;
+              tw[id] = w;
+              tt[ntt++] = id;
+            } else if (w > tw[id]) tw[id] = w;
+          } else {
+            const word = id >> 5;
+            const m = 1 << (id & 31);
+            if ((mark[word] & m) === 0 && (filter === null || this.passes(filter, id))) {
+              mark[word] |= m;
+              extra++;
+            }
+          }
+        }
+      }
+    }
+    for (let k = 0; k < ntt; k++) {
+      const id = tt[k];
+      bits[id] |= bit;
+      acc[id] += q.idf * tw[id];
+    }
+    return extra;
+  }
+
+  /**
+   * One query term (the word itself, or its typo variants). Its postings are taken in blocks (variant,
+   * slot) of falling weight, so an id's first block is its best: it is scored there and marked, and later
+   * blocks skip it. Once a whole block cannot beat the k-th best (even at full recency), the rest are only
+   * counted for `total`.
+   */
+  private singleTerm(q: QueryTerm, filter: Filter | null, limit: number, now: number, sumIdf: number): { top: Ranked[]; total: number } {
+    const alive = this.table.alive;
+    const keyToId = this.keyToId;
+    const blocks: { arr: number[]; w: number }[] = [];
+    for (const src of q.text) {
+      const slots = this.postings(src.term);
+      for (let s = 0; s < slots.length; s++) {
+        const arr = slots[s] as number[] | null;
+        if (arr && arr.length > 0) blocks.push({ arr, w: SLOT_WEIGHT[s] * src.factor });
+      }
+    }
+    blocks.sort((a, b) => b.w - a.w);
+    const dedupe = q.text.length > 1;
+    const mark = this.newMarkFor();
+    const typeMask = this.typeBoostMask([q]);
+    const typeMax = typeMask !== 0 ? W_TYPE : 0;
+    const heap = new TopK(limit);
+    let total = 0;
+    try {
+      for (const { arr, w } of blocks) {
+        const rel = sumIdf > 0 ? (q.idf * w) / sumIdf : 0;
+        const upper = 1 + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax);
+        let hopeless = heap.full && upper < heap.minScore;
+        for (let k = 0; k < arr.length; k++) {
+          const id = keyToId[arr[k]];
+          if (id === 0 || alive[id] !== 1) continue;
+          if (dedupe) {
+            const word = id >> 5;
+            const bit = 1 << (id & 31);
+            if ((mark[word] & bit) !== 0) continue;
+            mark[word] |= bit;
+          }
+          if (filter !== null && !this.passes(filter, id)) continue;
+          total++;
+          if (hopeless) continue;
+          if (heap.full && upper < heap.minScore) hopeless = true;
+          else heap.offer(id, this.scoreOf(id, 1, rel, typeMask, now), 1);
+        }
+      }
+    } finally {
+      if (dedupe) mark.fill(0);
+    }
+    return { top: heap.sorted(), total };
+  }
+
+  /** The id bitset (all zero between uses), sized for the table. */
+  private newMarkFor(): Int32Array {
+    if (this.newMark.length * 32 <= this.bits.length) this.newMark = new Int32Array((this.bits.length >> 5) + 1);
+    return this.newMark;
+  }
+
+  /** The score: matched-term count, then relevance, recency and a type named in the query. */
+  private scoreOf(id: number, matched: number, rel: number, typeMask: number, now: number): number {
+    const age = now - this.table.touched[id];
+    const recency = age <= 0 ? 1 : this.halfLife / (this.halfLife + age);
+    const typeHit = (typeMask & (1 << this.table.type[id])) !== 0 ? 1 : 0;
+    return matched + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY * recency + W_TYPE * typeHit);
+  }
+
+  /**
+   * Mark the ids of the filter's narrowest task/file/tag posting, so the per-posting check is one array
+   * read for most ids; the full column check runs only for marked ids.
+   */
+  private markFilter(f: Filter): void {
+    if (f.source === null) return;
+    if (this.filterMark.length < this.stamp.length) {
+      this.filterMark = new Uint32Array(this.stamp.length);
+      this.filterMarkNo = 0;
+    }
+    if (++this.filterMarkNo === 0xffffffff) {
+      this.filterMark.fill(0);
+      this.filterMarkNo = 1;
+    }
+    const mark = this.filterMark;
+    const no = this.filterMarkNo;
+    for (const ids of f.source.raw()) for (let k = 0; k < ids.length; k++) mark[ids[k]] = no;
+    f.marked = true;
   }
 
   /** Read the filtered segments' texts and score them with the index's own analysis (text, path, tags). */
-  private runFilterPlan(qts: QueryTerm[], f: Filter): number {
+  private runFilterPlan(qts: QueryTerm[], f: Filter, order: number[]): number {
     const t = this.table;
     const ids = (f.source as NonNullable<Filter['source']>).ids().filter((id) => t.alive[id] === 1 && this.has(id) && this.passes(f, id));
     const wanted = new Set<string>();
@@ -754,7 +919,7 @@ export class SearchIndex {
           if (w > weights[j]) weights[j] = w;
         }
       }
-      for (let j = 0; j < qts.length; j++) {
+      for (const j of order) {
         if (weights[j] === 0) continue;
         const inc = qts[j].idf * weights[j];
         if (stamp[id] !== qn) {
@@ -804,9 +969,6 @@ export class SearchIndex {
     for (const q of qts) sumIdf += q.idf;
     const typeMask = this.typeBoostMask(qts);
     const typeMax = typeMask !== 0 ? W_TYPE : 0;
-    const types = this.table.type;
-    const touchedAt = this.table.touched;
-    const halfLife = this.halfLife;
     const heap = new TopK(limit);
     for (let k = 0; k < count; k++) {
       const id = touched[k];
@@ -815,11 +977,7 @@ export class SearchIndex {
       const rel = sumIdf > 0 ? acc[id] / sumIdf : 0;
       // Most candidates cannot beat the current k-th best even with the best recency: skip the rest of the work.
       if (heap.full && c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax) < heap.minScore) continue;
-      const age = now - touchedAt[id];
-      const recency = age <= 0 ? 1 : halfLife / (halfLife + age);
-      const typeHit = (typeMask & (1 << types[id])) !== 0 ? 1 : 0;
-      const score = c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY * recency + W_TYPE * typeHit);
-      heap.offer(id, score, c);
+      heap.offer(id, this.scoreOf(id, c, rel, typeMask, now), c);
     }
     return heap.sorted();
   }
