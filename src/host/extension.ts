@@ -21,6 +21,7 @@ import type { BudgetInfo } from './panel/views';
 import { Reports } from './reports';
 import { Settings, type SettingsChange } from './settings';
 import { StatusBar } from './statusBar';
+import { registerContextTools, type ContextToolsHandle } from './tools/register';
 
 let running: EngineHost | undefined;
 
@@ -48,7 +49,12 @@ function hasPanelView(ctx: vscode.ExtensionContext): boolean {
   return Object.values(views).some((list) => list.some((v) => v.id === PANEL_VIEW_ID));
 }
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What activate() returns (ext.exports): the registered Language Model Tools, for integration tests. */
+export interface ContextGcExports {
+  lmTools: ContextToolsHandle;
+}
+
+export function activate(context: vscode.ExtensionContext): ContextGcExports {
   const t0 = performance.now();
   const log = vscode.window.createOutputChannel('Context GC', { log: true });
   const settings = new Settings(log);
@@ -103,9 +109,13 @@ export function activate(context: vscode.ExtensionContext): void {
     log.info(NO_FOLDER_MESSAGE);
     void vscode.window.showInformationMessage(NO_FOLDER_MESSAGE);
   }
+  const lmTools = registerContextTools(stableEngine(host), { log });
+  context.subscriptions.push(lmTools);
+
   void host.start();
   timings.activateMs = Math.round((performance.now() - t0) * 100) / 100;
   log.info(`Activated in ${timings.activateMs} ms; the store opens in the background (${host.location.dir}).`);
+  return { lmTools };
 }
 
 /** Applies a settings change to the running engine, the status bar and (live) the editor binding. */

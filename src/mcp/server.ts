@@ -1,9 +1,10 @@
 // context-gc MCP server (dist/mcp.js): a stdio MCP server exposing the Context GC tools for agents
 // outside VS Code (Claude Code, Cursor, Cline, ...), on the same store the extension uses.
 //
-//   node dist/mcp.js [--store DIR] [--project NAME] [--wait-ms N]
+//   node dist/mcp.js [--store DIR] [--project NAME] [--budget N] [--wait-ms N]
 //
-// --store defaults to $CONTEXT_GC_STORE, else .context-gc in the current directory. The VS Code command
+// --store defaults to $CONTEXT_GC_STORE, else .context-gc in the current directory. --budget (used only
+// while this server owns the store) keeps percentages in step with the extension's budget. The VS Code command
 // "Context GC: Show MCP Server Configuration" prints the exact command line for the current workspace's
 // store. The server owns the store when nothing else holds it, and forwards to the owner (the extension
 // or another MCP server) when something does (storeLink.ts). Logs go to stderr; stdout is the protocol.
@@ -17,16 +18,16 @@ import { localEngineApi } from '../protocol/engineApi';
 import { createMcpServer } from './mcpServer';
 import { StoreLink } from './storeLink';
 
-const USAGE = 'Usage: context-gc-mcp [--store DIR] [--project NAME] [--wait-ms N]';
+const USAGE = 'Usage: context-gc-mcp [--store DIR] [--project NAME] [--budget N] [--wait-ms N]';
 
 function log(message: string): void {
   process.stderr.write(`[context-gc mcp ${process.pid}] ${message}\n`);
 }
 
 async function main(argv: string[]): Promise<void> {
-  let values: { store?: string; project?: string; 'wait-ms'?: string; help?: boolean };
+  let values: { store?: string; project?: string; budget?: string; 'wait-ms'?: string; help?: boolean };
   try {
-    values = parseArgs({ args: argv, options: { store: { type: 'string' }, project: { type: 'string' }, 'wait-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+    values = parseArgs({ args: argv, options: { store: { type: 'string' }, project: { type: 'string' }, budget: { type: 'string' }, 'wait-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
   } catch (err) {
     process.stderr.write(`${(err as Error).message.split('\n')[0]}\n${USAGE}\n`);
     process.exit(2);
@@ -41,6 +42,11 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`--wait-ms must be a whole number of milliseconds\n${USAGE}\n`);
     process.exit(2);
   }
+  const budget = values.budget === undefined ? undefined : Number(values.budget);
+  if (budget !== undefined && (!Number.isInteger(budget) || budget < 1)) {
+    process.stderr.write(`--budget must be a whole number of tokens\n${USAGE}\n`);
+    process.exit(2);
+  }
   const purpose = `MCP server (pid ${process.pid})`;
   const link = new StoreLink({
     storeDir,
@@ -48,7 +54,7 @@ async function main(argv: string[]): Promise<void> {
     timeoutMs: waitMs,
     log,
     open: async () => {
-      const engine = await openCliEngine(storeDir, { purpose, lockWaitMs: 0, project: values.project, onWarning: (m) => log(`store: ${m}`) });
+      const engine = await openCliEngine(storeDir, { purpose, lockWaitMs: 0, project: values.project, budget, onWarning: (m) => log(`store: ${m}`) });
       return { api: localEngineApi(engine), close: () => engine.close() };
     },
   });
