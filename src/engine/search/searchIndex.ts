@@ -601,51 +601,69 @@ export class SearchIndex {
   }
 
   /**
-   * The index plan. Terms are taken rarest first (the canonical order both plans sum weights in). Every term
-   * but the last is walked in full: each id that passes the filter gets a bit per matched term and its
-   * weight summed. The last, most common term is walked as a probe: it only updates ids already seen, and
-   * merely counts the ids it adds (for `total`), because when `limit` ids already match two or more terms
-   * an id matching only the last term cannot rank. Only when too few do, the last term is walked again in
-   * full. Everything is a sequential walk over typed arrays; nothing is allocated per posting.
+   * The index plan. Terms are taken rarest first (the canonical order both plans sum weights in).
+   * - With three or more terms, first the optimistic way: walk the rarest term in full and only probe the
+   *   others (credit ids already seen, count the ids they would add). If `limit` ids match every term,
+   *   those are the answer: no id missing the rarest term can match as many.
+   * - Otherwise walk every term but the last in full and probe the last: when `limit` ids match at least
+   *   two terms, an id matching only the last one cannot rank. Only when too few do is the last term
+   *   walked again for its new ids.
+   * Each walk is sequential over the term's postings and typed arrays; nothing is allocated per posting.
    */
   private runIndexPlan(qts: QueryTerm[], f: Filter, limit: number, now: number, order: number[]): { top: Ranked[]; total: number } {
     const filter = f.active ? f : null;
     if (filter !== null) this.markFilter(filter);
     let sumIdf = 0;
     for (const q of qts) sumIdf += q.idf;
-    if (qts.length === 1) return this.singleTerm(qts[0], filter, limit, now, sumIdf);
+    const m = qts.length;
+    if (m === 1) return this.singleTerm(qts[0], filter, limit, now, sumIdf);
     const bits = this.bits;
     const touched = this.touched;
     const seen = { nt: 0 };
-    let extra = 0;
+    const reset = (): void => {
+      for (let k = 0; k < seen.nt; k++) bits[touched[k]] = 0;
+      seen.nt = 0;
+      this.newMarkFor().fill(0);
+    };
+    const countAtLeast = (c: number): number => {
+      let n = 0;
+      for (let k = 0; k < seen.nt && n < limit; k++) if (popcount(bits[touched[k]]) >= c) n++;
+      return n;
+    };
     try {
-      const m = qts.length;
-      const lastJ = order[m - 1];
-      const probeLast = m > 1;
-      for (let i = 0; i < (probeLast ? m - 1 : m); i++) this.walkFull(qts[order[i]], order[i], filter, seen);
-      if (probeLast) {
-        extra = this.walkProbe(qts[lastJ], lastJ, filter);
-        let atLeastTwo = 0;
-        for (let k = 0; k < seen.nt && atLeastTwo < limit; k++) if (popcount(bits[touched[k]]) >= 2) atLeastTwo++;
-        if (atLeastTwo < limit) {
-          // Too few ids match two terms: ids matching only the last term can rank after all.
-          this.walkFull(qts[lastJ], lastJ, filter, seen, true);
-          extra = 0;
-        }
+      let extra = 0;
+      let floor = 0;
+      if (m >= 3) {
+        this.walk(qts[order[0]], order[0], filter, seen, false);
+        for (let i = 1; i < m; i++) extra += this.walkProbe(qts[order[i]], order[i], filter);
+        if (countAtLeast(m) >= limit) floor = m;
+        else reset();
       }
-      const nt = seen.nt;
-      // The count levels that fill `limit`: ids below `floor` matched too few terms to make it.
-      const hist = new Array<number>(m + 1).fill(0);
-      for (let k = 0; k < nt; k++) hist[popcount(bits[touched[k]])]++;
-      let floor = 1;
-      for (let c = m, got = 0; c >= 1; c--) {
-        got += hist[c];
-        if (got >= limit) {
-          floor = c;
-          break;
+      if (floor === 0) {
+        extra = 0;
+        for (let i = 0; i < m - 1; i++) this.walk(qts[order[i]], order[i], filter, seen, false);
+        const last = order[m - 1];
+        extra = this.walkProbe(qts[last], last, filter);
+        if (countAtLeast(2) < limit) {
+          // Too few ids match two terms: ids matching only the last term can rank after all.
+          this.newMarkFor().fill(0);
+          extra = 0;
+          this.walk(qts[last], last, filter, seen, true);
+        }
+        // The count levels that fill `limit`: ids below `floor` matched too few terms to make it.
+        const hist = new Array<number>(m + 1).fill(0);
+        for (let k = 0; k < seen.nt; k++) hist[popcount(bits[touched[k]])]++;
+        floor = 1;
+        for (let c = m, got = 0; c >= 1; c--) {
+          got += hist[c];
+          if (got >= limit) {
+            floor = c;
+            break;
+          }
         }
       }
       // Score the ids at the top levels; most cannot beat the k-th best even with full recency.
+      const nt = seen.nt;
       const acc = this.acc;
       const typeMask = this.typeBoostMask(qts);
       const typeMax = typeMask !== 0 ? W_TYPE : 0;
@@ -660,16 +678,29 @@ export class SearchIndex {
       }
       return { top: heap.sorted(), total: nt + extra };
     } finally {
-      for (let k = 0; k < seen.nt; k++) bits[touched[k]] = 0;
-      this.newMark.fill(0);
+      reset();
     }
   }
 
+  /** A term's postings as blocks (variant, slot) of falling weight: an id's first block is its best. */
+  private blocksOf(q: QueryTerm): { arr: number[]; w: number }[] {
+    const blocks: { arr: number[]; w: number }[] = [];
+    for (const src of q.text) {
+      const slots = this.postings(src.term);
+      for (let s = 0; s < slots.length; s++) {
+        const arr = slots[s] as number[] | null;
+        if (arr && arr.length > 0) blocks.push({ arr, w: SLOT_WEIGHT[s] * src.factor });
+      }
+    }
+    if (q.text.length > 1) blocks.sort((a, b) => b.w - a.w);
+    return blocks;
+  }
+
   /**
-   * Walk one query term in full: credit every id that passes the filter (an id's best variant counts once).
-   * `onlyNew`: skip ids seen before (after a probe has credited those).
+   * Walk one query term in full: credit every id that passes the filter, once, at its best weight.
+   * `onlyNew`: skip ids seen before (a probe has credited those).
    */
-  private walkFull(q: QueryTerm, j: number, filter: Filter | null, seen: { nt: number }, onlyNew = false): void {
+  private walk(q: QueryTerm, j: number, filter: Filter | null, seen: { nt: number }, onlyNew: boolean): void {
     const alive = this.table.alive;
     const keyToId = this.keyToId;
     const bits = this.bits;
@@ -677,74 +708,29 @@ export class SearchIndex {
     const touched = this.touched;
     const bit = 1 << j;
     let nt = seen.nt;
-    if (q.text.length === 1) {
-      const src = q.text[0];
-      const slots = this.postings(src.term);
-      for (let s = 0; s < slots.length; s++) {
-        const arr = slots[s] as number[] | null;
-        if (!arr) continue;
-        const inc = q.idf * (SLOT_WEIGHT[s] * src.factor);
-        for (let k = 0; k < arr.length; k++) {
-          const id = keyToId[arr[k]];
-          if (id === 0 || alive[id] !== 1) continue;
-          const b = bits[id];
-          if (b === 0) {
-            if (filter !== null && !this.passes(filter, id)) continue;
-            touched[nt++] = id;
-            bits[id] = bit;
-            acc[id] = inc;
-          } else if (!onlyNew) {
-            bits[id] = b | bit;
-            acc[id] += inc;
-          }
+    for (const { arr, w } of this.blocksOf(q)) {
+      const inc = q.idf * w;
+      for (let k = 0; k < arr.length; k++) {
+        const id = keyToId[arr[k]];
+        if (id === 0 || alive[id] !== 1) continue;
+        const b = bits[id];
+        if (b === 0) {
+          if (filter !== null && !this.passes(filter, id)) continue;
+          touched[nt++] = id;
+          bits[id] = bit;
+          acc[id] = inc;
+        } else if ((b & bit) === 0 && !onlyNew) {
+          bits[id] = b | bit;
+          acc[id] += inc;
         }
-      }
-      seen.nt = nt;
-      return;
-    }
-    // Typo variants: keep each id's best weight, then credit once.
-    const tn = this.nextTermNo();
-    const tstamp = this.termStamp;
-    const tw = this.termWeight;
-    const tt = this.termTouched;
-    let ntt = 0;
-    for (const src of q.text) {
-      const slots = this.postings(src.term);
-      for (let s = 0; s < slots.length; s++) {
-        const arr = slots[s] as number[] | null;
-        if (!arr) continue;
-        const w = SLOT_WEIGHT[s] * src.factor;
-        for (let k = 0; k < arr.length; k++) {
-          const id = keyToId[arr[k]];
-          if (id === 0 || alive[id] !== 1) continue;
-          if (bits[id] === 0 ? filter !== null && !this.passes(filter, id) : onlyNew) continue;
-          if (tstamp[id] !== tn) {
-            tstamp[id] = tn;
-            tw[id] = w;
-            tt[ntt++] = id;
-          } else if (w > tw[id]) tw[id] = w;
-        }
-      }
-    }
-    for (let k = 0; k < ntt; k++) {
-      const id = tt[k];
-      const inc = q.idf * tw[id];
-      const b = bits[id];
-      if (b === 0) {
-        touched[nt++] = id;
-        bits[id] = bit;
-        acc[id] = inc;
-      } else {
-        bits[id] = b | bit;
-        acc[id] += inc;
       }
     }
     seen.nt = nt;
   }
 
   /**
-   * Walk the last term crediting only ids already seen (an id's best variant once); mark in `newMark` and
-   * count the passing ids it would add.
+   * Probe a term: credit ids already seen (once, at their best weight); mark in `newMark` and count the
+   * passing ids it would add.
    */
   private walkProbe(q: QueryTerm, j: number, filter: Filter | null): number {
     const alive = this.table.alive;
@@ -753,42 +739,25 @@ export class SearchIndex {
     const acc = this.acc;
     const bit = 1 << j;
     const mark = this.newMarkFor();
-    const tn = this.nextTermNo();
-    const tstamp = this.termStamp;
-    const tw = this.termWeight;
-    const tt = this.termTouched;
-    let ntt = 0;
     let extra = 0;
-    for (const src of q.text) {
-      const slots = this.postings(src.term);
-      for (let s = 0; s < slots.length; s++) {
-        const arr = slots[s] as number[] | null;
-        if (!arr) continue;
-        const w = SLOT_WEIGHT[s] * src.factor;
-        for (let k = 0; k < arr.length; k++) {
-          const id = keyToId[arr[k]];
-          if (id === 0 || alive[id] !== 1) continue;
-          if (bits[id] !== 0) {
-            if (tstamp[id] !== tn) {
-              tstamp[id] = tn;
-              tw[id] = w;
-              tt[ntt++] = id;
-            } else if (w > tw[id]) tw[id] = w;
-          } else {
-            const word = id >> 5;
-            const m = 1 << (id & 31);
-            if ((mark[word] & m) === 0 && (filter === null || this.passes(filter, id))) {
-              mark[word] |= m;
-              extra++;
-            }
-          }
+    for (const { arr, w } of this.blocksOf(q)) {
+      const inc = q.idf * w;
+      for (let k = 0; k < arr.length; k++) {
+        const id = keyToId[arr[k]];
+        if (id === 0 || alive[id] !== 1) continue;
+        const b = bits[id];
+        if (b !== 0) {
+          if ((b & bit) !== 0) continue;
+          bits[id] = b | bit;
+          acc[id] += inc;
+        } else {
+          const word = id >> 5;
+          const mb = 1 << (id & 31);
+          if ((mark[word] & mb) !== 0) continue;
+          mark[word] |= mb;
+          if (filter === null || this.passes(filter, id)) extra++;
         }
       }
-    }
-    for (let k = 0; k < ntt; k++) {
-      const id = tt[k];
-      bits[id] |= bit;
-      acc[id] += q.idf * tw[id];
     }
     return extra;
   }
@@ -802,15 +771,7 @@ export class SearchIndex {
   private singleTerm(q: QueryTerm, filter: Filter | null, limit: number, now: number, sumIdf: number): { top: Ranked[]; total: number } {
     const alive = this.table.alive;
     const keyToId = this.keyToId;
-    const blocks: { arr: number[]; w: number }[] = [];
-    for (const src of q.text) {
-      const slots = this.postings(src.term);
-      for (let s = 0; s < slots.length; s++) {
-        const arr = slots[s] as number[] | null;
-        if (arr && arr.length > 0) blocks.push({ arr, w: SLOT_WEIGHT[s] * src.factor });
-      }
-    }
-    blocks.sort((a, b) => b.w - a.w);
+    const blocks = this.blocksOf(q);
     const dedupe = q.text.length > 1;
     const mark = this.newMarkFor();
     const typeMask = this.typeBoostMask([q]);
