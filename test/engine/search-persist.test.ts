@@ -198,3 +198,30 @@ test('a background build can be cancelled and resumed', async () => {
   assert.equal(rest.indexed, 2000 - part);
   assert.deepEqual(answers(idx), answers(c.index()));
 });
+
+test('compaction drops the postings of dead keys and answers like a fresh build', async () => {
+  const c = generate(1500, 13);
+  const idx = c.index();
+  for (let id = 1; id <= 300; id++) {
+    const text = `${c.texts.get(id) as string} rewritten ${id % 7 === 0 ? 'zanzibar' : ''}`;
+    c.setText(id, text);
+    idx.update(id, text);
+  }
+  for (let id = 301; id <= 400; id++) {
+    c.delete(id);
+    idx.remove(id);
+  }
+  assert.equal(idx.stats().deadKeys, 400);
+  const running = idx.compact();
+  // Changes while it runs land in the compacted index too.
+  c.put(1501, 'a zanzibar quokka');
+  idx.add(1501, 'a zanzibar quokka');
+  const done = await running;
+  assert.equal(done.droppedKeys, 400);
+  assert.equal(idx.stats().segments, 1401);
+  assert.deepEqual(idx.search({ query: 'quokka' }, NOW).hits.map((h) => h.id), [1501]);
+  const fresh = c.index();
+  assert.deepEqual(answers(idx), answers(fresh));
+  assert.deepEqual(idx.search({ query: 'zanzibar', limit: 100 }, NOW).hits.map((h) => h.id), fresh.search({ query: 'zanzibar', limit: 100 }, NOW).hits.map((h) => h.id));
+  await assert.rejects(Promise.all([idx.compact(), idx.compact()]), (e: unknown) => e instanceof Error && e.message === 'The search index is already being compacted.');
+});

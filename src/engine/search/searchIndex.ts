@@ -186,6 +186,8 @@ export class SearchIndex {
   private deadKeys = 0;
   private indexed = 0;
   private building = 0;
+  /** While `compact()` runs: ids (re)indexed meanwhile, to index again into the compacted index. */
+  private compacting: Set<number> | null = null;
   private readonly vocabulary = new Vocabulary();
   private readonly halfLife: number;
   private readonly textCost: number;
@@ -286,6 +288,7 @@ export class SearchIndex {
     this.hashHi[id] = hi;
     this.hashLo[id] = lo;
     this.indexed++;
+    this.compacting?.add(id);
     this.pending = analyzeText(text, filePath, tags);
     try {
       this.flex.add(key, text || ' ');
@@ -978,6 +981,66 @@ export class SearchIndex {
     for (const id of ids) heap.offer(id, FRACTION_SCALE * this.recency(id, now), 0);
     const { hits, skipped } = this.makeHits(heap.sorted(), new Map(), req.maxTokens);
     return { hits, total: ids.length, terms: [], corrections: [], skippedForTokens: skipped, partial, plan: 'filter' };
+  }
+
+  // ---------------------------------------------------------------- compaction
+
+  /**
+   * Drop the postings of dead keys (left by updates and deletes) by copying the live ones into a fresh
+   * FlexSearch index: its export, filtered chunk by chunk, imported into the new one, yielding between
+   * chunks. Segments re-indexed while it runs are indexed again into the new index at the end. Worth it
+   * when `stats().deadKeys` is a good share of `stats().keys`.
+   */
+  async compact(): Promise<{ ms: number; droppedKeys: number }> {
+    if (this.compacting) throw new ContextGcError('invalid_argument', 'The search index is already being compacted.');
+    const started = performance.now();
+    const deadBefore = this.deadKeys;
+    const fresh = this.newFlex();
+    this.compacting = new Set<number>();
+    let slice = performance.now();
+    try {
+      await this.flex.export(async (key: string, data: string) => {
+        const kind = key.split('.').pop();
+        if (kind === 'reg') {
+          fresh.import(key, (JSON.parse(data) as number[]).filter((k) => this.keyToId[k] !== 0) as unknown as string);
+        } else if (kind === 'map') {
+          const entries = JSON.parse(data) as [string, (number[] | null)[]][];
+          const kept: [string, (number[] | null)[]][] = [];
+          for (const [term, slots] of entries) {
+            let any = false;
+            const next = slots.map((arr) => {
+              if (!arr) return null;
+              const live = arr.filter((k) => this.keyToId[k] !== 0);
+              if (live.length > 0) any = true;
+              return live.length > 0 ? live : null;
+            });
+            if (any) kept.push([term, next]);
+          }
+          fresh.import(key, kept as unknown as string);
+        }
+        if (performance.now() - slice >= SLICE_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          slice = performance.now();
+        }
+      });
+    } catch (err) {
+      this.compacting = null;
+      throw err;
+    }
+    const redo = this.compacting;
+    this.compacting = null;
+    this.flex = fresh;
+    // Keys dead by now have no postings any more; segments re-indexed meanwhile go into the fresh index.
+    const ids = [...redo].filter((id) => this.has(id));
+    for (const id of ids) this.remove(id);
+    const texts = ids.length > 0 ? this.getTexts(ids) : new Map<number, string>();
+    for (const id of ids) {
+      const text = texts.get(id);
+      if (text !== undefined && this.table.has(id)) this.add(id, text);
+    }
+    const dropped = deadBefore;
+    this.deadKeys -= deadBefore;
+    return { ms: performance.now() - started, droppedKeys: dropped };
   }
 
   // ---------------------------------------------------------------- persistence
