@@ -56,8 +56,16 @@ export interface ContextGcExports {
 
 export function activate(context: vscode.ExtensionContext): ContextGcExports {
   const t0 = performance.now();
+  const timings: HostTimings = { activateMs: 0, phases: {}, phaseAtReturn: 'stopped' };
+  let last = t0;
+  const mark = (name: string): void => {
+    const now = performance.now();
+    timings.phases[name] = Math.round((now - last) * 100) / 100;
+    last = now;
+  };
   const log = vscode.window.createOutputChannel('Context GC', { log: true });
   const settings = new Settings(log);
+  mark('log + settings');
   const current = (): HostSettings => settings.current;
   const host = new EngineHost(context, log, current);
   running = host;
@@ -65,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): ContextGcExports {
   const reports = new Reports();
   const panel = hasPanelView(context);
   const statusBar = new StatusBar(host, current, () => panel);
+  mark('editors + status bar');
   const panelHandle: PanelHandle | undefined = panel
     ? registerPanel(context, {
         engine: stableEngine(host),
@@ -74,6 +83,9 @@ export function activate(context: vscode.ExtensionContext): ContextGcExports {
         },
         log,
         budgetInfo: () => budgetInfo(context, settings),
+        onRetry: async () => {
+          await host.restart();
+        },
       })
     : undefined;
   if (panelHandle) {
@@ -84,6 +96,7 @@ export function activate(context: vscode.ExtensionContext): ContextGcExports {
     context.subscriptions.push(host.onDidChangePhase(status), settings.onDidChange(() => panelHandle.refresh()));
     status();
   }
+  mark('panel');
 
   let applying: Promise<void> = Promise.resolve();
   const services: Services = { host, settings, binder, statusBar, log, panel: panelHandle, context, settingsApplied: () => applying };
@@ -99,11 +112,11 @@ export function activate(context: vscode.ExtensionContext): ContextGcExports {
     }),
   );
 
-  const timings: HostTimings = { activateMs: 0 };
   const defs: CommandDef[] = [...usageCommands(reports), ...gcCommands, ...segmentCommands, ...taskCommands(reports), ...internalCommands(timings)];
   const missing = ALL_COMMAND_IDS.filter((id) => !defs.some((d) => d.id === id));
   if (missing.length > 0) log.error(`Commands declared but not implemented: ${missing.join(', ')}`);
   for (const def of defs) context.subscriptions.push(register(services, def));
+  mark('commands');
 
   if (host.location.scope === 'global') {
     log.info(NO_FOLDER_MESSAGE);
@@ -111,8 +124,11 @@ export function activate(context: vscode.ExtensionContext): ContextGcExports {
   }
   const lmTools = registerContextTools(stableEngine(host), { log });
   context.subscriptions.push(lmTools);
+  mark('language model tools');
 
   void host.start();
+  mark('worker start');
+  timings.phaseAtReturn = host.phase;
   timings.activateMs = Math.round((performance.now() - t0) * 100) / 100;
   log.info(`Activated in ${timings.activateMs} ms; the store opens in the background (${host.location.dir}).`);
   return { lmTools };

@@ -9,6 +9,10 @@ import type { CommandDef, Services } from './base';
 export interface HostTimings {
   /** Time spent inside activate(). */
   activateMs: number;
+  /** Where that time went, in ms. */
+  phases: Record<string, number>;
+  /** The engine's phase when activate() returned: 'starting' (the store was not waited for). */
+  phaseAtReturn: string;
 }
 
 export function internalCommands(timings: HostTimings): CommandDef[] {
@@ -20,6 +24,8 @@ export function internalCommands(timings: HostTimings): CommandDef[] {
     info: s.host.info,
     readyMs: s.host.readyMs,
     activateMs: timings.activateMs,
+    activatePhases: timings.phases,
+    phaseAtReturn: timings.phaseAtReturn,
     totals: s.host.totals,
     settings: s.settings.current,
     settingsProblems: s.settings.problems,

@@ -12,6 +12,8 @@ interface State extends Outcome {
   info: { storeKind: string; storeDir: string; openMs: number; segments: number };
   readyMs: number;
   activateMs: number;
+  activatePhases: Record<string, number>;
+  phaseAtReturn: string;
 }
 
 suite('Context GC host: activation', () => {
@@ -26,9 +28,11 @@ suite('Context GC host: activation', () => {
     assert.equal(path.basename(state.location.dir), 'store');
     assert.equal(state.info.storeDir, state.location.dir);
     assert.ok(fs.existsSync(path.join(state.location.dir, 'store.lock')), 'the window holds the store lock');
-    // Activation does no store work: it stays far below the 50 ms a stall would be.
-    assert.ok(state.activateMs < 50, `activate() took ${state.activateMs} ms`);
-    recordMeasurement('activation', { activateMs: state.activateMs, storeOpenInWorkerMs: state.info.openMs, startToReadyMs: state.readyMs, extensionPath: ext.extensionPath });
+    // Activation does no store work: it returns while the store is still opening, in a few milliseconds
+    // (5-8 ms on a quiet machine; the bound leaves room for a loaded CI machine).
+    recordMeasurement('activation', { activateMs: state.activateMs, phases: state.activatePhases, storeOpenInWorkerMs: state.info.openMs, startToReadyMs: state.readyMs, extensionPath: ext.extensionPath });
+    assert.equal(state.phaseAtReturn, 'starting');
+    assert.ok(state.activateMs < 100, `activate() took ${state.activateMs} ms: ${JSON.stringify(state.activatePhases)}`);
   });
 
   test('registers exactly the commands package.json declares', async () => {
