@@ -4,13 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SearchRequest, SearchResult } from '../../src/engine/search';
-import { DAY, DIRS, FILES, generate, NOW, oracle, rng, TAGS, TYPES, WORDS, type Corpus } from './searchFixtures';
+import { Corpus, DAY, DIRS, FILES, generate, NOW, oracle, rng, TAGS, TYPES, WORDS } from './searchFixtures';
 import type { SearchIndex } from '../../src/engine/search';
 
 const corpus = generate(3000, 11);
-// textCost Infinity: never read texts (index plan); 0: read texts whenever a task/file/tag filter exists.
+// textCost Infinity: never read texts (index plan); 0 (and charCost 0): read texts whenever a task/file/tag filter exists.
 const byIndex = corpus.index({ textCost: Infinity });
-const byFilter = corpus.index({ textCost: 0 });
+const byFilter = corpus.index({ textCost: 0, charCost: 0 });
 
 function check(c: Corpus, idx: SearchIndex, req: SearchRequest, label: string): SearchResult {
   const res = idx.search({ ...req, limit: 1000 }, NOW);
@@ -141,7 +141,7 @@ test('random filter combinations and queries match the oracle, through both plan
 });
 
 test('the plan follows selectivity: a few filtered segments are read, a broad filter walks the postings', () => {
-  const idx = corpus.index({ textCost: 50 });
+  const idx = corpus.index({ textCost: 50, charCost: 0 });
   const common = 'search index';
   const narrow = idx.search({ query: common, filePath: 'src/engine/search/index.ts' }, NOW);
   assert.equal(narrow.plan, 'filter');
@@ -151,6 +151,17 @@ test('the plan follows selectivity: a few filtered segments are read, a broad fi
   assert.equal(rare.plan, 'index', 'a rare term has fewer postings than the filter has segments');
   const columnsOnly = idx.search({ query: common, tier: 'stashed', types: ['log'] }, NOW);
   assert.equal(columnsOnly.plan, 'index', 'tier/type/time filters are column checks on the postings');
+});
+
+test('the plan weighs text length: a few long segments are walked through the postings, a few short ones read', () => {
+  const c = new Corpus();
+  for (let id = 1; id <= 5000; id++) c.put(id, `common word number ${id}`);
+  for (let id = 5001; id <= 5020; id++) c.put(id, `common short ${id}`, { filePath: 'short.ts' });
+  for (let id = 5021; id <= 5040; id++) c.put(id, `common ${'long text '.repeat(2000)}`, { filePath: 'long.ts' });
+  const idx = c.index();
+  assert.equal(idx.search({ query: 'common', filePath: 'short.ts' }, NOW).plan, 'filter');
+  assert.equal(idx.search({ query: 'common', filePath: 'long.ts' }, NOW).plan, 'index');
+  assert.equal(idx.search({ query: 'common', filePath: 'long.ts' }, NOW).total, 20);
 });
 
 test('the filter plan reads only the filtered segments’ texts, the index plan none but the hits’', () => {

@@ -36,10 +36,11 @@ export interface SearchIndexOptions {
   /** Recency boost halves every this many ms (default 3 days). */
   recencyHalfLifeMs?: number;
   /**
-   * How many postings reading one segment's text is worth, for choosing the `filter` plan (default 400).
-   * Raise it when `getTexts` is slow (a database on disk).
+   * For choosing the `filter` plan: how many postings fetching one segment's text is worth (default 200;
+   * raise it when `getTexts` is slow), and scanning one character of it (default 1.5).
    */
   textCost?: number;
+  charCost?: number;
 }
 
 /** Persisted format. Bump when the file layout, the tokenizer or the slot function changes. */
@@ -191,6 +192,7 @@ export class SearchIndex {
   private readonly vocabulary = new Vocabulary();
   private readonly halfLife: number;
   private readonly textCost: number;
+  private readonly charCost: number;
 
   // Encoder hand-off with FlexSearch: a raw term to look up, or the analysis of the segment being added.
   private lookupTerm: string | null = null;
@@ -222,7 +224,8 @@ export class SearchIndex {
   ) {
     this.flex = this.newFlex();
     this.halfLife = opts.recencyHalfLifeMs ?? 3 * 24 * 3600 * 1000;
-    this.textCost = opts.textCost ?? 400;
+    this.textCost = opts.textCost ?? 200;
+    this.charCost = opts.charCost ?? 1.5;
   }
 
   private newFlex(): Index {
@@ -415,7 +418,7 @@ export class SearchIndex {
     this.prepareScratch();
     let ranked: { top: Ranked[]; total: number };
     let plan: SearchResult['plan'];
-    if (filter.source && filter.source.size * this.textCost < postings) {
+    if (filter.source && this.filterPlanCheaper(filter.source, postings)) {
       plan = 'filter';
       const count = this.runFilterPlan(qts, filter, order);
       ranked = { top: this.selectTop(qts, count, limit, now), total: count };
@@ -432,6 +435,25 @@ export class SearchIndex {
     });
     const { hits, skipped } = this.makeHits(top, needles, req.maxTokens);
     return { hits, total: count, terms, corrections, skippedForTokens: skipped, partial, plan };
+  }
+
+  /**
+   * Is reading the filtered segments' texts cheaper than walking `postings`? Costs are in postings: a text
+   * costs `textCost` to fetch plus `charCost` per character to scan and tokenize (long code segments are
+   * many times dearer than short messages), summed over the narrowest filter's raw posting.
+   */
+  private filterPlanCheaper(source: NonNullable<Filter['source']>, postings: number): boolean {
+    if (source.size * this.textCost >= postings) return false;
+    if (this.charCost === 0) return true;
+    const chars = this.table.chars;
+    let cost = source.size * this.textCost;
+    for (const ids of source.raw()) {
+      for (let k = 0; k < ids.length; k++) {
+        cost += chars[ids[k]] * this.charCost;
+        if (cost >= postings) return false;
+      }
+    }
+    return true;
   }
 
   /** Sources of one query term: its postings, or for a term the index has never seen, close words'. */
@@ -710,6 +732,8 @@ export class SearchIndex {
     const acc = this.acc;
     const touched = this.touched;
     const bit = 1 << j;
+    const mark = filter !== null && filter.marked ? this.filterMark : null;
+    const markNo = this.filterMarkNo;
     let nt = seen.nt;
     for (const { arr, w } of this.blocksOf(q)) {
       const inc = q.idf * w;
@@ -718,6 +742,7 @@ export class SearchIndex {
         if (id === 0 || alive[id] !== 1) continue;
         const b = bits[id];
         if (b === 0) {
+          if (mark !== null && mark[id] !== markNo) continue;
           if (filter !== null && !this.passes(filter, id)) continue;
           touched[nt++] = id;
           bits[id] = bit;
@@ -741,7 +766,9 @@ export class SearchIndex {
     const bits = this.bits;
     const acc = this.acc;
     const bit = 1 << j;
-    const mark = this.newMarkFor();
+    const seenNew = this.newMarkFor();
+    const mark = filter !== null && filter.marked ? this.filterMark : null;
+    const markNo = this.filterMarkNo;
     let extra = 0;
     for (const { arr, w } of this.blocksOf(q)) {
       const inc = q.idf * w;
@@ -756,8 +783,9 @@ export class SearchIndex {
         } else {
           const word = id >> 5;
           const mb = 1 << (id & 31);
-          if ((mark[word] & mb) !== 0) continue;
-          mark[word] |= mb;
+          if ((seenNew[word] & mb) !== 0) continue;
+          seenNew[word] |= mb;
+          if (mark !== null && mark[id] !== markNo) continue;
           if (filter === null || this.passes(filter, id)) extra++;
         }
       }
@@ -776,7 +804,9 @@ export class SearchIndex {
     const keyToId = this.keyToId;
     const blocks = this.blocksOf(q);
     const dedupe = q.text.length > 1;
-    const mark = this.newMarkFor();
+    const seenIds = this.newMarkFor();
+    const fmark = filter !== null && filter.marked ? this.filterMark : null;
+    const fmarkNo = this.filterMarkNo;
     const typeMask = this.typeBoostMask([q]);
     const typeMax = typeMask !== 0 ? W_TYPE : 0;
     const heap = new TopK(limit);
@@ -792,9 +822,10 @@ export class SearchIndex {
           if (dedupe) {
             const word = id >> 5;
             const bit = 1 << (id & 31);
-            if ((mark[word] & bit) !== 0) continue;
-            mark[word] |= bit;
+            if ((seenIds[word] & bit) !== 0) continue;
+            seenIds[word] |= bit;
           }
+          if (fmark !== null && fmark[id] !== fmarkNo) continue;
           if (filter !== null && !this.passes(filter, id)) continue;
           total++;
           if (hopeless) continue;
@@ -803,7 +834,7 @@ export class SearchIndex {
         }
       }
     } finally {
-      if (dedupe) mark.fill(0);
+      if (dedupe) seenIds.fill(0);
     }
     return { top: heap.sorted(), total };
   }
