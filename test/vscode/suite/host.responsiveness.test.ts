@@ -20,8 +20,16 @@ function textOf(i: number): string {
   return words.join(' ');
 }
 
-/** Runs fn while sampling the event loop; returns its result and the worst delay seen, in ms. */
-async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; maxDelayMs: number; ms: number }> {
+interface Sample {
+  ms: number;
+  /** Worst lateness of a 5 ms timer: our stalls, but also time the OS gave other processes. */
+  maxDelayMs: number;
+  /** Time the loop spent running callbacks (event-loop utilization): no single callback is longer than this. */
+  activeMs: number;
+}
+
+/** Runs fn while sampling the event loop. */
+async function measured<T>(fn: () => Promise<T>): Promise<Sample & { value: T }> {
   const h = monitorEventLoopDelay({ resolution: 5 });
   let worstGap = 0;
   let last = performance.now();
@@ -31,10 +39,13 @@ async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; maxDelayMs
     last = now;
   }, 5);
   h.enable();
+  const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   try {
     const value = await fn();
-    return { value, maxDelayMs: Math.max(h.max / 1e6 - 5, worstGap), ms: Math.round(performance.now() - t0) };
+    const elu = performance.eventLoopUtilization(elu0);
+    const r1 = (x: number) => Math.round(x * 10) / 10;
+    return { value, ms: Math.round(performance.now() - t0), maxDelayMs: r1(Math.max(h.max / 1e6 - 5, worstGap)), activeMs: r1(elu.active) };
   } finally {
     h.disable();
     clearInterval(tick);
@@ -50,22 +61,24 @@ interface Op {
 const LIMIT_MS = 50;
 
 /**
- * Measures each operation; one over the limit is measured again (up to 3 times in all), because other
- * processes on a shared machine also delay the loop now and then, while a stall the operation causes
- * shows up every time. Returns every attempt and whether some attempt of each op stayed under the limit.
+ * Measures each operation. An attempt passes when the loop was never late by more than the limit, or when
+ * the loop ran callbacks for less than the limit in all (then no callback can have blocked it that long:
+ * the lateness was the OS running other processes on a shared machine). A failing attempt is measured
+ * again, up to 3 times, since a stall the operation causes shows up every time.
  */
-async function measureAll(ops: Op[]): Promise<{ results: Record<string, { ms: number; maxDelayMs: number }[]>; over: string[] }> {
-  const results: Record<string, { ms: number; maxDelayMs: number }[]> = {};
+async function measureAll(ops: Op[]): Promise<{ results: Record<string, Sample[]>; over: string[] }> {
+  const results: Record<string, Sample[]> = {};
   const over: string[] = [];
+  const passes = (a: Sample) => a.maxDelayMs <= LIMIT_MS || a.activeMs < LIMIT_MS;
   for (const op of ops) {
-    const attempts: { ms: number; maxDelayMs: number }[] = [];
+    const attempts: Sample[] = [];
     for (let i = 0; i < 3; i++) {
-      const r = await measured(op.run);
-      attempts.push({ ms: r.ms, maxDelayMs: Math.round(r.maxDelayMs * 10) / 10 });
-      if (r.maxDelayMs <= LIMIT_MS) break;
+      const { value: _value, ...sample } = await measured(op.run);
+      attempts.push(sample);
+      if (passes(sample)) break;
     }
     results[op.name] = attempts;
-    if (attempts.every((a) => a.maxDelayMs > LIMIT_MS)) over.push(op.name);
+    if (!attempts.some(passes)) over.push(op.name);
   }
   return { results, over };
 }
@@ -116,13 +129,13 @@ suite('Context GC host: responsiveness', function () {
     await reset();
   });
 
-  test(`with ${N.toLocaleString('en-US')} segments, no operation stalls the extension host's event loop over ${LIMIT_MS} ms`, async () => {
+  test(`with ${N.toLocaleString('en-US')} segments, no operation blocks the extension host's event loop for ${LIMIT_MS} ms`, async () => {
     assert.equal((await totals()).workingSegments, N);
     // The noise floor: nothing running but the extension host's own work and the other processes on the machine.
-    const baseline = await measured(() => new Promise((r) => setTimeout(r, 1000)));
+    const { value: _idle, ...baseline } = await measured(() => new Promise((r) => setTimeout(r, 1000)));
     const { results, over } = await measureAll(ops);
-    recordMeasurement('responsiveness (panel hidden)', { segments: N, idleBaselineMaxDelayMs: Math.round(baseline.maxDelayMs * 10) / 10, storeOpenInWorkerMs: reopenMs, operations: results });
-    assert.deepEqual(over, [], `event-loop stalls over ${LIMIT_MS} ms in every attempt: ${JSON.stringify(results)}`);
+    recordMeasurement('responsiveness (panel hidden)', { segments: N, idleBaseline: baseline, storeOpenInWorkerMs: reopenMs, operations: results });
+    assert.deepEqual(over, [], `the event loop was blocked over ${LIMIT_MS} ms in every attempt: ${JSON.stringify(results)}`);
   });
 
   test('measured for the record: the same operations with the Context GC panel visible', async () => {
