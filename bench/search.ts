@@ -205,31 +205,58 @@ export async function benchSearch(n: number, opts: SearchBenchOptions = {}): Pro
   };
   const baseRuns = opts.baselineQueries ?? (n >= 1_000_000 ? 3 : 10);
 
-  const answersBefore: string[] = [];
-  for (const kind of kinds) {
-    for (let w = 0; w < 20; w++) idx.search(kind.queries[w % kind.queries.length], now); // warm-up
-    const lat: number[] = [];
-    let totalHits = 0;
-    let filterPlan = 0;
-    for (const req of kind.queries) {
-      const t = performance.now();
-      const res = idx.search(req, now);
-      lat.push(performance.now() - t);
-      totalHits += res.total;
-      if (res.plan === 'filter') filterPlan++;
+  // Each query is timed `repeat` times: the first run is the latency a user sees (`raw`); the fastest of
+  // the runs filters out waits for a CPU other processes hold (the machine is shared), as `best of N`.
+  const timeKinds = (index: SearchIndex, label: string, repeat: number, withBaseline: boolean): void => {
+    for (const kind of kinds) {
+      for (let w = 0; w < 20; w++) index.search(kind.queries[w % kind.queries.length], now); // warm-up
+      const raw: number[] = [];
+      const best: number[] = [];
+      const slow: [number, string][] = [];
+      let totalHits = 0;
+      let filterPlan = 0;
+      for (let k = 0; k < repeat; k++) {
+        kind.queries.forEach((req, i) => {
+          const t = performance.now();
+          const res = index.search(req, now);
+          const ms = performance.now() - t;
+          if (k === 0) {
+            raw.push(ms);
+            best.push(ms);
+            totalHits += res.total;
+            if (res.plan === 'filter') filterPlan++;
+          } else best[i] = Math.min(best[i], ms);
+        });
+      }
+      kind.queries.forEach((req, i) => slow.push([best[i], JSON.stringify(req)]));
+      slow.sort((a, b) => b[0] - a[0]);
+      let b: number | '' = '';
+      if (withBaseline) {
+        const base: number[] = [];
+        for (let k = 0; k < baseRuns; k++) {
+          const t = performance.now();
+          naive(kind.queries[k]);
+          base.push(performance.now() - t);
+        }
+        b = percentiles(base).p50;
+      }
+      const p = percentiles(raw);
+      const pb = percentiles(best);
+      rows.push(
+        row(
+          n,
+          `query: ${kind.name} (${label})`,
+          raw,
+          `${kind.queries.length} queries, mean ${Math.round(totalHits / kind.queries.length)} matches${kind.name === 'filtered' ? `, ${filterPlan} by the filter plan` : ''}` +
+            `${repeat > 1 ? `; best of ${repeat} per query: p50 ${pb.p50.toFixed(2)} p95 ${pb.p95.toFixed(2)} p99 ${pb.p99.toFixed(2)} ms` : ''}${withBaseline ? `; baseline = naive scan (${baseRuns} runs)` : ''}`,
+          b,
+        ),
+      );
+      log(`${label} ${kind.name}: p50 ${p.p50.toFixed(2)} p95 ${p.p95.toFixed(2)} p99 ${p.p99.toFixed(2)} max ${p.max.toFixed(1)} ms; best-of-${repeat} p99 ${pb.p99.toFixed(2)}${b !== '' ? `; naive ${b.toFixed(0)} ms` : ''}`);
+      for (const [ms, q] of slow.slice(0, 3)) log(`    slowest ${ms.toFixed(1)} ms ${q.slice(0, 140)}`);
     }
-    const base: number[] = [];
-    for (let k = 0; k < baseRuns; k++) {
-      const t = performance.now();
-      naive(kind.queries[k]);
-      base.push(performance.now() - t);
-    }
-    const b = percentiles(base).p50;
-    const p = percentiles(lat);
-    rows.push(row(n, `query: ${kind.name}`, lat, `${kind.queries.length} queries, mean ${Math.round(totalHits / kind.queries.length)} matches${kind.name === 'filtered' ? `, ${filterPlan} by the filter plan` : ''}; baseline = naive scan (${baseRuns} runs)`, b));
-    log(`${kind.name}: p50 ${p.p50.toFixed(2)} p95 ${p.p95.toFixed(2)} p99 ${p.p99.toFixed(2)} max ${p.max.toFixed(1)} ms; naive ${b.toFixed(0)} ms`);
-    for (let k = 0; k < 10; k++) answersBefore.push(JSON.stringify(idx.search(kind.queries[k], now)));
-  }
+  };
+  timeKinds(idx, 'built index', 1, true);
 
   // ---- keeping in step: update (text change) and remove
   const upd: number[] = [];
@@ -276,11 +303,12 @@ export async function benchSearch(n: number, opts: SearchBenchOptions = {}): Pro
   const m4 = memory();
   const answersLoaded: string[] = [];
   for (const kind of kinds) for (let k = 0; k < 10; k++) answersLoaded.push(JSON.stringify(loaded.search(kind.queries[k], now)));
-  const same = answersLoaded.every((a, i) => a === answersAfterEdits[i]);
+  const same = answersLoaded.length === answersAfterEdits.length && answersLoaded.every((a, i) => a === answersAfterEdits[i]);
   rows.push(row(n, 'load (open-to-searchable)', loadMs, `first query ${firstMs.toFixed(1)} ms after; longest stall ${(stall2.max / 1e6).toFixed(0)} ms; heap +${m4.heapMb - m3.heapMb} MB; RSS ${m4.rssMb} MB; ${same ? 'answers identical to before the save' : 'ANSWERS DIFFER'}`));
   log(`loaded in ${(loadMs / 1000).toFixed(2)} s; identical: ${same}; stale watermark -> ${(await SearchIndex.load(dir, watermark + 1, table, getTexts)) === null ? 'null' : 'LOADED'}`);
+  timeKinds(loaded, 'loaded index', 3, false);
   const stats = loaded.stats();
-  rows.push(row(n, 'memory', m4.heapMb, `heap ${m4.heapMb} MB, RSS ${m4.rssMb} MB total (texts+table ${m1.heapMb - m0.heapMb} MB); ${stats.vocabulary} typo words; ${stats.deadKeys} dead keys; ${answersBefore.length} answers checked`));
+  rows.push(row(n, 'memory', m4.heapMb, `heap ${m4.heapMb} MB, RSS ${m4.rssMb} MB total (texts+table ${m1.heapMb - m0.heapMb} MB); ${stats.vocabulary} typo words; ${stats.deadKeys} dead keys; ${answersLoaded.length} answers checked`));
   if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });
   return rows;
 }
