@@ -34,7 +34,7 @@ export type LinkRole = 'owner' | 'forwarder';
 
 type State = { role: 'owner'; api: EngineApi; close(): Promise<void> } | { role: 'forwarder'; api: EngineApi; client: EngineSocketClient; close(): Promise<void> };
 
-const READS: ReadonlySet<EngineMethod> = new Set<EngineMethod>(['get', 'getMeta', 'metas', 'list', 'has', 'usage', 'totals', 'planGc', 'listTasks', 'taskContext', 'search', 'info']);
+const READS: ReadonlySet<EngineMethod> = new Set<EngineMethod>(['get', 'getMeta', 'metas', 'list', 'has', 'usage', 'totals', 'planGc', 'lastGc', 'listTasks', 'taskContext', 'search', 'info']);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

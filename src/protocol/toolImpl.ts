@@ -344,7 +344,16 @@ export async function restoreTool(input: RestoreInput, env: ToolEnv): Promise<st
     change = await api.restore(input.ids);
     shown = [...new Set(input.ids)];
   } else {
-    await env.gate({ count: null, tokens: null, title: 'Undo the last GC?', detail: 'This moves every segment the last GC stashed back into the working set (how many is known only after).' });
+    const last = await api.lastGc();
+    if (last !== null) {
+      const metas = await api.metas(last.ids);
+      await env.gate({
+        count: metas.length,
+        tokens: sum(metas),
+        title: 'Undo the last GC?',
+        detail: `This moves the ${plural(metas.length, 'segment')} (${n(sum(metas))} tokens) the last GC stashed back into the working set.`,
+      });
+    }
     change = await api.undoLastGc();
     shown = change.ids;
   }

@@ -378,7 +378,7 @@ class Prepared extends Error {
 
 class MutationInPrepare extends Error {}
 
-const READS: ReadonlySet<EngineMethod> = new Set<EngineMethod>(['get', 'getMeta', 'metas', 'list', 'has', 'usage', 'totals', 'planGc', 'listTasks', 'taskContext', 'search', 'info']);
+const READS: ReadonlySet<EngineMethod> = new Set<EngineMethod>(['get', 'getMeta', 'metas', 'list', 'has', 'usage', 'totals', 'planGc', 'lastGc', 'listTasks', 'taskContext', 'search', 'info']);
 
 /** The engine with every changing method refused: what prepareTool runs against. */
 function readOnly(api: EngineApi): EngineApi {

@@ -430,9 +430,7 @@ test(`MCP: a call moving more than ${CONFIRM_ABOVE} segments is refused until co
   await expectError(w, 'context_restore', { ids: ids.slice(0, 21) },
     'Confirmation needed: this moves 21 segments (105 tokens) back into the working set. That is more than 20 segments at once. ' +
     'Ask the user whether to go ahead; if they agree, call context_restore again with the same arguments and "confirm": true.');
-  await expectError(w, 'context_restore', { undo_last_gc: true },
-    'Confirmation needed: this moves every segment the last GC stashed back into the working set (how many is known only after). ' +
-    'Ask the user whether to go ahead; if they agree, call context_restore again with the same arguments and "confirm": true.');
+  await expectError(w, 'context_restore', { undo_last_gc: true }, 'There is no GC to undo.');
   const ok = await runTool('context_restore', { ids: ids.slice(0, 21), confirm: true, include_text: false }, { api: w.api, host: 'mcp' });
   assert.equal(ok.text.split('\n')[0], 'Restored 21 segments: #9, #10, #11, #12, #13, #14, #15, #16, #17, #18, #19, #20, … (+9 more) (+105 tokens). Working set: 661 tokens (13.2% of budget), 33 segments.');
   // A task switch that would stash more than the threshold asks too.
@@ -440,6 +438,13 @@ test(`MCP: a call moving more than ${CONFIRM_ABOVE} segments is refused until co
     'Confirmation needed: switching stashes up to 30 segments (509 tokens) of task fix-login; switching back restores them. That is more than 20 segments at once. ' +
     'Ask the user whether to go ahead; if they agree, call context_task again with the same arguments and "confirm": true.');
   assert.equal(w.engine.currentTask, 'fix-login');
+  // Undoing a GC counts what it would bring back.
+  const gc = await runTool('context_stash', { target_percent: 0, confirm: true }, { api: w.api, host: 'mcp' });
+  assert.match(gc.text, /^Stashed 33 segments: .* \(-661 tokens\)\. Working set: 0 tokens \(0% of budget\), 0 segments\.\n/);
+  await expectError(w, 'context_restore', { undo_last_gc: true },
+    'Confirmation needed: this moves the 33 segments (661 tokens) the last GC stashed back into the working set. That is more than 20 segments at once. ' +
+    'Ask the user whether to go ahead; if they agree, call context_restore again with the same arguments and "confirm": true.');
+  assert.equal(w.engine.info().workingSegments, 0);
   await w.close();
 });
 
@@ -452,10 +457,7 @@ test('VS Code: prepareTool asks for confirmation above the threshold, changes no
     confirmation: { title: 'Stash 25 segments?', message: 'This moves 25 segments (125 tokens) out of the working set; they stay searchable and can be restored.' },
   });
   assert.deepEqual(await prepareTool('context_stash', { ids: ids.slice(0, 20) }, { api: w.api }), { invocationMessage: 'Stashing #9, #10, #11, #12, #13, #14, … (+14 more)' });
-  assert.deepEqual(await prepareTool('context_restore', { undo_last_gc: true }, { api: w.api }), {
-    invocationMessage: 'Undoing the last context GC',
-    confirmation: { title: 'Undo the last GC?', message: 'This moves every segment the last GC stashed back into the working set (how many is known only after).' },
-  });
+  assert.deepEqual(await prepareTool('context_restore', { undo_last_gc: true }, { api: w.api }), { invocationMessage: 'Undoing the last context GC' }, 'no GC to undo');
   assert.deepEqual(await prepareTool('context_task', { action: 'set', task_id: 'other' }, { api: w.api }), {
     invocationMessage: 'Switching to task other',
     confirmation: { title: 'Switch to task other?', message: 'Switching stashes up to 30 segments (509 tokens) of task fix-login; switching back restores them.' },
@@ -470,6 +472,11 @@ test('VS Code: prepareTool asks for confirmation above the threshold, changes no
   // VS Code already asked the user, so invoke runs; `confirm` is not part of VS Code's schema.
   const r = await runTool('context_stash', { tags: ['bulk'] }, { api: w.api, host: 'vscode' });
   assert.equal(r.text.split('\n')[0], 'Stashed 25 segments: #33, #32, #31, #30, #29, #28, #27, #26, #25, #24, #23, #22, … (+13 more) (-125 tokens). Working set: 536 tokens (10.7% of budget), 8 segments.');
+  await runTool('context_stash', { target_percent: 0 }, { api: w.api, host: 'vscode' });
+  assert.deepEqual(await prepareTool('context_restore', { undo_last_gc: true }, { api: w.api, confirmAbove: 5 }), {
+    invocationMessage: 'Undoing the last context GC',
+    confirmation: { title: 'Undo the last GC?', message: 'This moves the 8 segments (536 tokens) the last GC stashed back into the working set.' },
+  });
   await w.close();
 });
 
