@@ -17,7 +17,7 @@ say "building"; NODE_ENV=production npm run -s build
 VERSION=$(node -p "require('./package.json').version")
 VSIX="$ROOT/context-gc-$VERSION.vsix"
 say "packaging $VSIX"
-npx vsce package --no-dependencies --allow-missing-repository --skip-license -o "$VSIX" > /dev/null
+npx vsce package --no-dependencies --allow-missing-repository --no-rewrite-relative-links --skip-license -o "$VSIX" > /dev/null
 say "packaged $(du -h "$VSIX" | cut -f1) — CLI: node dist/cli.js --help"
 [ "${CONTEXT_GC_NO_OPEN:-0}" = 1 ] && exit 0
 

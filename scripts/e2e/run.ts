@@ -112,7 +112,7 @@ async function main(): Promise<void> {
         if (!NOT_PACKAGED.has(entry)) fs.cpSync(path.join(REPO, entry), path.join(stage, entry), { recursive: true });
       }
       const vsce = path.join(toolsDir, '@vscode', 'vsce', 'vsce');
-      const r = await run(node, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', out],
+      const r = await run(node, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--skip-license', '-o', out],
         { cwd: stage, timeoutMs: 120_000, logFile: buildLog });
       if (r.code !== 0 || !fs.existsSync(out)) throw new Error(`vsce package failed:\n${tail(r.output)}`);
     } finally {

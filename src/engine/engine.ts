@@ -766,12 +766,13 @@ export class ContextEngine {
   /** Switches the encoding and recounts every segment whose count was taken with another encoding. */
   async setEncoding(encoding: Encoding, onProgress?: (done: number, total: number) => void): Promise<{ recounted: number; tokenDelta: number }> {
     this.requireOpen();
-    if (encoding === this.counter.encoding) return { recounted: 0, tokenDelta: 0 };
-    const next = createTokenCounter(encoding);
     const t = this.table;
     const code = ENCODINGS.indexOf(encoding);
+    // Segments counted with another encoding (also when the store was counted elsewhere with another one).
     const todo: number[] = [];
     for (let id = 1; id < t.end; id++) if (t.alive[id] === 1 && t.encoding[id] !== code) todo.push(id);
+    if (todo.length === 0 && encoding === this.counter.encoding) return { recounted: 0, tokenDelta: 0 };
+    const next = encoding === this.counter.encoding ? this.counter : createTokenCounter(encoding);
     const before = this.workingTokens;
     const chunk = 2000;
     for (let i = 0; i < todo.length; i += chunk) {

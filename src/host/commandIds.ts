@@ -22,6 +22,7 @@ export const Commands = {
   switchBudget: 'contextGc.switchBudget',
   openPanel: 'contextGc.openPanel',
   showLog: 'contextGc.showLog',
+  showMcpConfig: 'contextGc.showMcpConfig',
 } as const;
 
 export const InternalCommands = {

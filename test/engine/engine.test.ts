@@ -136,6 +136,19 @@ test('switching the encoding recounts every segment with the new encoding', asyn
   assert.equal(r.tokenDelta, tiktokenCount(text, 'cl100k_base') - tiktokenCount(text));
 });
 
+test('opening a store counted with another encoding and asking for the same encoding still recounts it', async () => {
+  const store = new MemoryStore();
+  const { engine } = await memoryEngine({ store, encoding: 'cl100k_base' });
+  const text = 'const reallyLongIdentifierName = await fetchSomething(); // 日本語のコメント';
+  await engine.add({ type: 'code', text });
+  const again = await ContextEngine.open({ store, encoding: 'o200k_base' });
+  const r = await again.setEncoding('o200k_base');
+  assert.equal(r.recounted, 1);
+  assert.equal(again.getMeta(1).tokens, tiktokenCount(text));
+  assert.equal(again.totals().workingTokens, tiktokenCount(text));
+  assert.deepEqual(await again.setEncoding('o200k_base'), { recounted: 0, tokenDelta: 0 });
+});
+
 test('bands: 59.9% is ok, 60% warns, 80% is high, 90% is critical', async () => {
   assert.deepEqual(bandOf(59.9), { band: 'ok', threshold: null });
   assert.deepEqual(bandOf(60), { band: 'warning', threshold: 60 });

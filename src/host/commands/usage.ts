@@ -7,6 +7,7 @@ import { count, plural } from '../format';
 import { Settings } from '../settings';
 import { usageMarkdown, type Reports } from '../reports';
 import { argsOf, done, UserError, type CommandDef } from './base';
+import { mcpConfigFor, showMcpConfiguration } from '../tools/mcpConfig';
 
 /** Common model context windows, offered by Switch Token Budget next to the models VS Code knows. */
 export const BUDGET_PRESETS: { tokens: number; label: string }[] = [
@@ -122,6 +123,15 @@ export function usageCommands(reports: Reports): CommandDef[] {
       run(s) {
         s.log.show();
         return { message: 'Showed the Context GC log.' };
+      },
+    },
+    {
+      id: Commands.showMcpConfig,
+      async run(s, raw) {
+        const open = argsOf<{ open: boolean }>(raw).open ?? true;
+        const input = mcpConfigFor(s.context, s.host.location.dir, { project: vscode.workspace.name ?? 'no-folder', budget: s.settings.current.tokenBudget });
+        const text = await showMcpConfiguration(input, open);
+        return { message: 'Opened the MCP server configuration for this workspace: agents outside VS Code share this store through it.', text };
       },
     },
   ];

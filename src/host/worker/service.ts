@@ -11,7 +11,8 @@ import { MemoryStore } from '../../engine/store/memory';
 import { openSqliteStore } from '../../engine/store/sqlite';
 import type { SegmentStore } from '../../engine/store/types';
 import { preloadEncoding } from '../../engine/tokens';
-import { ENGINE_METHODS, type EngineMethod } from '../../protocol/engineApi';
+import { ENGINE_METHODS, localEngineApi, type EngineMethod } from '../../protocol/engineApi';
+import { publishEngine, type PublishedEngine } from '../../rpc/endpoint';
 import {
   isEngineMethod,
   isHostOp,
@@ -43,6 +44,7 @@ export function truncationNote(filePath: string, keptChars: number, totalChars: 
 
 export class EngineService implements HostOps {
   private engine: ContextEngine | undefined;
+  private published: PublishedEngine | undefined;
   private lastTotals = '';
   private readonly unsubscribe: (() => void)[] = [];
 
@@ -105,6 +107,15 @@ export class EngineService implements HostOps {
     });
     this.engine = engine;
     this.unsubscribe.push(engine.onDidChange((change) => this.emit({ kind: 'event', name: 'change', data: change })));
+    if (opts.storeDir) {
+      // The lock holder serves its engine on a local socket: MCP servers for this workspace forward to it
+      // instead of opening the store themselves (one writer per store).
+      try {
+        this.published = await publishEngine(localEngineApi(engine), opts.storeDir, opts.purpose ?? 'VS Code window');
+      } catch (err) {
+        this.log('warn', `MCP servers cannot share this store: ${(err as Error).message}`);
+      }
+    }
     const openMs = Math.round(performance.now() - t0);
     this.log('info', `store open: ${opts.storeDir ?? '(memory)'} with ${engine.table.count} segments in ${openMs} ms`);
     return {
@@ -133,8 +144,7 @@ export class EngineService implements HostOps {
 
   /**
    * Segments counted with another encoding (the setting changed while the store was closed) are counted
-   * again. The engine's setEncoding() only recounts when the encoding changes, so this switches away and
-   * back; it costs two passes, and only ever runs after such a change.
+   * again, with progress.
    */
   private async recountStale(engine: ContextEngine): Promise<void> {
     const t = engine.table;
@@ -143,10 +153,8 @@ export class EngineService implements HostOps {
     for (let id = 1; id < t.end; id++) if (t.alive[id] === 1 && t.encoding[id] !== want) stale++;
     if (stale === 0) return;
     const target = engine.encoding;
-    const other = ENCODINGS.find((e) => e !== target) as Encoding;
     this.log('info', `${stale} segments were counted with another encoding; recounting them with ${target}`);
     const title = `Counting tokens with ${target}`;
-    await engine.setEncoding(other);
     await engine.setEncoding(target, (done, total) => this.emit({ kind: 'event', name: 'progress', data: { title, done, total } }));
   }
 
@@ -221,6 +229,9 @@ export class EngineService implements HostOps {
     const engine = this.engine;
     this.engine = undefined;
     for (const u of this.unsubscribe.splice(0)) u();
+    const published = this.published;
+    this.published = undefined;
+    await published?.close().catch(() => undefined);
     if (engine) await engine.close();
   }
 

@@ -1,6 +1,8 @@
 // Every palette command, driven by arguments (scripting) and through its quick pick / input box (stubbed
 // inside the extension host), checking what it did, the report it showed and its token impact.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { capture, configure, engine, list, ok, open, reset, stub, totals, waitFor, words, writeFile, type Outcome } from './helpers';
 
@@ -243,5 +245,16 @@ suite('Context GC host: commands', () => {
     const out = await ok<{ panel: boolean }>('contextGc.openPanel');
     assert.equal(out.panel, true);
     await ok('contextGc.showLog');
+  });
+
+  test('Show MCP Server Configuration prints a config for this store, which the window serves to MCP servers', async () => {
+    const { location } = (await vscode.commands.executeCommand<{ location: { dir: string } }>('contextGc.internal.state'))!;
+    const state = { storeDir: location.dir };
+    const out = await ok<{ text: string }>('contextGc.showMcpConfig', { open: false });
+    assert.ok(out.text.includes(JSON.stringify(state.storeDir).slice(1, -1)), 'the configuration names this window\'s store');
+    assert.match(out.text, /dist[\\/]mcp\.js/);
+    const endpoint = JSON.parse(fs.readFileSync(path.join(state.storeDir, 'store.endpoint.json'), 'utf8')) as { socket: string; pid: number };
+    assert.equal(typeof endpoint.socket, 'string');
+    assert.ok(fs.existsSync(endpoint.socket), 'the engine socket exists while the window holds the store');
   });
 });
