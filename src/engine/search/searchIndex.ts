@@ -644,67 +644,105 @@ export class SearchIndex {
     if (m === 1) return this.singleTerm(qts[0], filter, limit, now, sumIdf);
     const bits = this.bits;
     const touched = this.touched;
+    const credited = this.termTouched;
     const seen = { nt: 0 };
     const reset = (): void => {
       for (let k = 0; k < seen.nt; k++) bits[touched[k]] = 0;
       seen.nt = 0;
       this.newMarkFor().fill(0);
     };
-    const countAtLeast = (c: number): number => {
-      let n = 0;
-      for (let k = 0; k < seen.nt && n < limit; k++) if (popcount(bits[touched[k]]) >= c) n++;
-      return n;
-    };
+    // Rough expectations (terms independent) only choose the path; every path gives the same answer.
+    const n = Math.max(1, this.table.count);
+    const share = f.source !== null ? Math.min(1, f.source.size / n) : 1;
+    const sizes = order.map((j) => qts[j].size);
+    let allTerms = sizes[0] * share;
+    for (let i = 1; i < m; i++) allTerms *= sizes[i] / n;
+    let noneOfOthers = 1;
+    for (let i = 0; i < m - 1; i++) noneOfOthers *= 1 - sizes[i] / n;
+    const lastWithAnother = sizes[m - 1] * (1 - noneOfOthers) * share;
     try {
       let extra = 0;
+      // Candidates: `credited` (ids the last probe credited) when `fromProbe`, else every id seen.
       let floor = 0;
-      if (m >= 3) {
+      let fromProbe = 0;
+      if (m >= 3 && allTerms >= limit / 4) {
         this.walk(qts[order[0]], order[0], filter, seen, false);
-        for (let i = 1; i < m; i++) extra += this.walkProbe(qts[order[i]], order[i], filter);
-        if (countAtLeast(m) >= limit) floor = m;
-        else reset();
+        let probed = 0;
+        for (let i = 1; i < m; i++) {
+          const r = this.walkProbe(qts[order[i]], order[i], filter);
+          extra += r.extra;
+          probed = r.credited;
+        }
+        let all = 0;
+        for (let k = 0; k < probed && all < limit; k++) if (popcount(bits[credited[k]]) === m) all++;
+        if (all >= limit) {
+          floor = m;
+          fromProbe = probed;
+        } else reset();
       }
       if (floor === 0) {
         extra = 0;
         for (let i = 0; i < m - 1; i++) this.walk(qts[order[i]], order[i], filter, seen, false);
         const last = order[m - 1];
-        extra = this.walkProbe(qts[last], last, filter);
-        if (countAtLeast(2) < limit) {
-          // Too few ids match two terms: ids matching only the last term can rank after all.
-          this.newMarkFor().fill(0);
-          extra = 0;
-          this.walk(qts[last], last, filter, seen, true);
+        let probeWorked = false;
+        if (lastWithAnother >= 2 * limit) {
+          const r = this.walkProbe(qts[last], last, filter);
+          extra = r.extra;
+          if (m === 2 ? r.credited >= limit : this.countAtLeast(seen.nt, 2, limit) >= limit) {
+            probeWorked = true;
+            if (m === 2) {
+              floor = 2;
+              fromProbe = r.credited;
+            }
+          } else {
+            this.newMarkFor().fill(0);
+            extra = 0;
+          }
         }
-        // The count levels that fill `limit`: ids below `floor` matched too few terms to make it.
-        const hist = new Array<number>(m + 1).fill(0);
-        for (let k = 0; k < seen.nt; k++) hist[popcount(bits[touched[k]])]++;
-        floor = 1;
-        for (let c = m, got = 0; c >= 1; c--) {
-          got += hist[c];
-          if (got >= limit) {
-            floor = c;
-            break;
+        // Without a probe (or when too few ids match two terms) ids matching only the last term can rank.
+        if (!probeWorked) this.walk(qts[last], last, filter, seen, lastWithAnother >= 2 * limit);
+        if (floor === 0) {
+          // The count levels that fill `limit`: ids below `floor` matched too few terms to make it.
+          const hist = new Array<number>(m + 1).fill(0);
+          for (let k = 0; k < seen.nt; k++) hist[popcount(bits[touched[k]])]++;
+          floor = 1;
+          for (let c = m, got = 0; c >= 1; c--) {
+            got += hist[c];
+            if (got >= limit) {
+              floor = c;
+              break;
+            }
           }
         }
       }
       // Score the ids at the top levels; most cannot beat the k-th best even with full recency.
-      const nt = seen.nt;
+      const list = fromProbe > 0 ? credited : touched;
+      const count = fromProbe > 0 ? fromProbe : seen.nt;
       const acc = this.acc;
       const typeMask = this.typeBoostMask(qts);
       const typeMax = typeMask !== 0 ? W_TYPE : 0;
       const heap = new TopK(limit);
-      for (let k = 0; k < nt; k++) {
-        const id = touched[k];
+      for (let k = 0; k < count; k++) {
+        const id = list[k];
         const c = popcount(bits[id]);
         if (c < floor) continue;
         const rel = sumIdf > 0 ? acc[id] / sumIdf : 0;
         if (heap.full && c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax) < heap.minScore) continue;
         heap.offer(id, this.scoreOf(id, c, rel, typeMask, now), c);
       }
-      return { top: heap.sorted(), total: nt + extra };
+      return { top: heap.sorted(), total: seen.nt + extra };
     } finally {
       reset();
     }
+  }
+
+  /** How many of the first `nt` seen ids match at least `c` terms (counting stops at `limit`). */
+  private countAtLeast(nt: number, c: number, limit: number): number {
+    const bits = this.bits;
+    const touched = this.touched;
+    let n = 0;
+    for (let k = 0; k < nt && n < limit; k++) if (popcount(bits[touched[k]]) >= c) n++;
+    return n;
   }
 
   /** A term's postings as blocks (variant, slot) of falling weight: an id's first block is its best. */
@@ -760,16 +798,18 @@ export class SearchIndex {
    * Probe a term: credit ids already seen (once, at their best weight); mark in `newMark` and count the
    * passing ids it would add.
    */
-  private walkProbe(q: QueryTerm, j: number, filter: Filter | null): number {
+  private walkProbe(q: QueryTerm, j: number, filter: Filter | null): { extra: number; credited: number } {
     const alive = this.table.alive;
     const keyToId = this.keyToId;
     const bits = this.bits;
     const acc = this.acc;
+    const credited = this.termTouched;
     const bit = 1 << j;
     const seenNew = this.newMarkFor();
     const mark = filter !== null && filter.marked ? this.filterMark : null;
     const markNo = this.filterMarkNo;
     let extra = 0;
+    let nc = 0;
     for (const { arr, w } of this.blocksOf(q)) {
       const inc = q.idf * w;
       for (let k = 0; k < arr.length; k++) {
@@ -780,6 +820,7 @@ export class SearchIndex {
           if ((b & bit) !== 0) continue;
           bits[id] = b | bit;
           acc[id] += inc;
+          credited[nc++] = id;
         } else {
           const word = id >> 5;
           const mb = 1 << (id & 31);
@@ -790,7 +831,7 @@ export class SearchIndex {
         }
       }
     }
-    return extra;
+    return { extra, credited: nc };
   }
 
   /**
