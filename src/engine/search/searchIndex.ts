@@ -117,6 +117,16 @@ export interface IndexStats {
   building: boolean;
 }
 
+/** A compiled filter for the walks (see `gateOf`). */
+interface Gate {
+  f: Filter;
+  mark: Uint32Array | null;
+  markNo: number;
+  typeTier: Uint8Array | null;
+  timed: boolean;
+  exact: boolean;
+}
+
 interface Ranked {
   id: number;
   score: number;
@@ -736,6 +746,46 @@ export class SearchIndex {
     }
   }
 
+  /**
+   * The per-posting filter check, cheapest first: the pre-marked narrowest posting, a type × tier table,
+   * time bounds; the exact task/file/tag check (`passes`) only for what gets through.
+   */
+  private gateOf(f: Filter): Gate {
+    let typeTier: Uint8Array | null = null;
+    if (f.typeMask !== 0 || f.tier >= 0) {
+      typeTier = new Uint8Array(64);
+      for (let ty = 0; ty < 32; ty++) {
+        for (let tier = 0; tier < 2; tier++) {
+          const typeOk = f.typeMask === 0 || (f.typeMask & (1 << ty)) !== 0;
+          const tierOk = f.tier < 0 || f.tier === tier;
+          typeTier[(ty << 1) | tier] = typeOk && tierOk ? 1 : 0;
+        }
+      }
+    }
+    return {
+      f,
+      mark: f.marked ? this.filterMark : null,
+      markNo: this.filterMarkNo,
+      typeTier,
+      timed: f.createdAfter !== -Infinity || f.createdBefore !== Infinity || f.touchedAfter !== -Infinity || f.touchedBefore !== Infinity,
+      exact: f.task >= 0 || f.file >= 0 || f.prefix !== null || f.tagsAll !== null || f.tagsAny !== null,
+    };
+  }
+
+  private open(g: Gate, id: number): boolean {
+    if (g.mark !== null && g.mark[id] !== g.markNo) return false;
+    const t = this.table;
+    if (g.typeTier !== null && g.typeTier[(t.type[id] << 1) | t.tier[id]] === 0) return false;
+    if (g.timed) {
+      const f = g.f;
+      const c = t.created[id];
+      if (!(c > f.createdAfter && c < f.createdBefore)) return false;
+      const u = t.touched[id];
+      if (!(u > f.touchedAfter && u < f.touchedBefore)) return false;
+    }
+    return !g.exact || this.passes(g.f, id);
+  }
+
   /** How many of the first `nt` seen ids match at least `c` terms (counting stops at `limit`). */
   private countAtLeast(nt: number, c: number, limit: number): number {
     const bits = this.bits;
@@ -770,8 +820,7 @@ export class SearchIndex {
     const acc = this.acc;
     const touched = this.touched;
     const bit = 1 << j;
-    const mark = filter !== null && filter.marked ? this.filterMark : null;
-    const markNo = this.filterMarkNo;
+    const gate = filter !== null ? this.gateOf(filter) : null;
     let nt = seen.nt;
     for (const { arr, w } of this.blocksOf(q)) {
       const inc = q.idf * w;
@@ -780,8 +829,7 @@ export class SearchIndex {
         if (id === 0 || alive[id] !== 1) continue;
         const b = bits[id];
         if (b === 0) {
-          if (mark !== null && mark[id] !== markNo) continue;
-          if (filter !== null && !this.passes(filter, id)) continue;
+          if (gate !== null && !this.open(gate, id)) continue;
           touched[nt++] = id;
           bits[id] = bit;
           acc[id] = inc;
@@ -806,8 +854,7 @@ export class SearchIndex {
     const credited = this.termTouched;
     const bit = 1 << j;
     const seenNew = this.newMarkFor();
-    const mark = filter !== null && filter.marked ? this.filterMark : null;
-    const markNo = this.filterMarkNo;
+    const gate = filter !== null ? this.gateOf(filter) : null;
     let extra = 0;
     let nc = 0;
     for (const { arr, w } of this.blocksOf(q)) {
@@ -826,8 +873,7 @@ export class SearchIndex {
           const mb = 1 << (id & 31);
           if ((seenNew[word] & mb) !== 0) continue;
           seenNew[word] |= mb;
-          if (mark !== null && mark[id] !== markNo) continue;
-          if (filter === null || this.passes(filter, id)) extra++;
+          if (gate === null || this.open(gate, id)) extra++;
         }
       }
     }
@@ -846,8 +892,7 @@ export class SearchIndex {
     const blocks = this.blocksOf(q);
     const dedupe = q.text.length > 1;
     const seenIds = this.newMarkFor();
-    const fmark = filter !== null && filter.marked ? this.filterMark : null;
-    const fmarkNo = this.filterMarkNo;
+    const gate = filter !== null ? this.gateOf(filter) : null;
     const typeMask = this.typeBoostMask([q]);
     const typeMax = typeMask !== 0 ? W_TYPE : 0;
     const heap = new TopK(limit);
@@ -866,8 +911,7 @@ export class SearchIndex {
             if ((seenIds[word] & bit) !== 0) continue;
             seenIds[word] |= bit;
           }
-          if (fmark !== null && fmark[id] !== fmarkNo) continue;
-          if (filter !== null && !this.passes(filter, id)) continue;
+          if (gate !== null && !this.open(gate, id)) continue;
           total++;
           if (hopeless) continue;
           if (heap.full && upper < heap.minScore) hopeless = true;
