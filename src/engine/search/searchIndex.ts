@@ -123,7 +123,12 @@ interface Gate {
   mark: Uint32Array | null;
   markNo: number;
   typeTier: Uint8Array | null;
-  timed: boolean;
+  created: boolean;
+  cAfter: number;
+  cBefore: number;
+  touched: boolean;
+  tAfter: number;
+  tBefore: number;
   exact: boolean;
 }
 
@@ -223,6 +228,8 @@ export class SearchIndex {
   private filterMark: Uint32Array = new Uint32Array(0);
   /** Index plan: a bit per id the probe of the last term would add (counted for `total`). */
   private newMark: Int32Array = new Int32Array(0);
+  /** [0]: how many seen ids the last `walkProbe` credited (listed at the start of `termTouched`). */
+  private readonly counter = new Int32Array(1);
   /** Index plan: bit j set when the id matched query term j; all zero between queries. */
   private bits: Uint16Array = new Uint16Array(0);
   private filterMarkNo = 0;
@@ -676,12 +683,11 @@ export class SearchIndex {
       let floor = 0;
       let fromProbe = 0;
       if (m >= 3 && allTerms >= limit / 4) {
-        this.walk(qts[order[0]], order[0], filter, seen, false);
+        seen.nt = this.walk(qts[order[0]], order[0], filter, seen.nt, false);
         let probed = 0;
         for (let i = 1; i < m; i++) {
-          const r = this.walkProbe(qts[order[i]], order[i], filter);
-          extra += r.extra;
-          probed = r.credited;
+          extra += this.walkProbe(qts[order[i]], order[i], filter);
+          probed = this.counter[0];
         }
         let all = 0;
         for (let k = 0; k < probed && all < limit; k++) if (popcount(bits[credited[k]]) === m) all++;
@@ -692,17 +698,17 @@ export class SearchIndex {
       }
       if (floor === 0) {
         extra = 0;
-        for (let i = 0; i < m - 1; i++) this.walk(qts[order[i]], order[i], filter, seen, false);
+        for (let i = 0; i < m - 1; i++) seen.nt = this.walk(qts[order[i]], order[i], filter, seen.nt, false);
         const last = order[m - 1];
         let probeWorked = false;
         if (lastWithAnother >= 2 * limit) {
-          const r = this.walkProbe(qts[last], last, filter);
-          extra = r.extra;
-          if (m === 2 ? r.credited >= limit : this.countAtLeast(seen.nt, 2, limit) >= limit) {
+          extra = this.walkProbe(qts[last], last, filter);
+          const credited2 = this.counter[0];
+          if (m === 2 ? credited2 >= limit : this.countAtLeast(seen.nt, 2, limit) >= limit) {
             probeWorked = true;
             if (m === 2) {
               floor = 2;
-              fromProbe = r.credited;
+              fromProbe = credited2;
             }
           } else {
             this.newMarkFor().fill(0);
@@ -710,7 +716,7 @@ export class SearchIndex {
           }
         }
         // Without a probe (or when too few ids match two terms) ids matching only the last term can rank.
-        if (!probeWorked) this.walk(qts[last], last, filter, seen, lastWithAnother >= 2 * limit);
+        if (!probeWorked) seen.nt = this.walk(qts[last], last, filter, seen.nt, lastWithAnother >= 2 * limit);
         if (floor === 0) {
           // The count levels that fill `limit`: ids below `floor` matched too few terms to make it.
           const hist = new Array<number>(m + 1).fill(0);
@@ -767,23 +773,14 @@ export class SearchIndex {
       mark: f.marked ? this.filterMark : null,
       markNo: this.filterMarkNo,
       typeTier,
-      timed: f.createdAfter !== -Infinity || f.createdBefore !== Infinity || f.touchedAfter !== -Infinity || f.touchedBefore !== Infinity,
+      created: f.createdAfter !== -Infinity || f.createdBefore !== Infinity,
+      cAfter: f.createdAfter,
+      cBefore: f.createdBefore,
+      touched: f.touchedAfter !== -Infinity || f.touchedBefore !== Infinity,
+      tAfter: f.touchedAfter,
+      tBefore: f.touchedBefore,
       exact: f.task >= 0 || f.file >= 0 || f.prefix !== null || f.tagsAll !== null || f.tagsAny !== null,
     };
-  }
-
-  private open(g: Gate, id: number): boolean {
-    if (g.mark !== null && g.mark[id] !== g.markNo) return false;
-    const t = this.table;
-    if (g.typeTier !== null && g.typeTier[(t.type[id] << 1) | t.tier[id]] === 0) return false;
-    if (g.timed) {
-      const f = g.f;
-      const c = t.created[id];
-      if (!(c > f.createdAfter && c < f.createdBefore)) return false;
-      const u = t.touched[id];
-      if (!(u > f.touchedAfter && u < f.touchedBefore)) return false;
-    }
-    return !g.exact || this.passes(g.f, id);
   }
 
   /** How many of the first `nt` seen ids match at least `c` terms (counting stops at `limit`). */
@@ -813,15 +810,30 @@ export class SearchIndex {
    * Walk one query term in full: credit every id that passes the filter, once, at its best weight.
    * `onlyNew`: skip ids seen before (a probe has credited those).
    */
-  private walk(q: QueryTerm, j: number, filter: Filter | null, seen: { nt: number }, onlyNew: boolean): void {
+  private walk(q: QueryTerm, j: number, filter: Filter | null, seenCount: number, onlyNew: boolean): number {
     const alive = this.table.alive;
     const keyToId = this.keyToId;
     const bits = this.bits;
     const acc = this.acc;
     const touched = this.touched;
     const bit = 1 << j;
-    const gate = filter !== null ? this.gateOf(filter) : null;
-    let nt = seen.nt;
+    // The gate's fields in locals: property reads inside the per-posting loop cost more than the checks.
+    const g = filter !== null ? this.gateOf(filter) : null;
+    const gMark = g !== null ? g.mark : null;
+    const gNo = g !== null ? g.markNo : 0;
+    const gTypeTier = g !== null ? g.typeTier : null;
+    const gCreated = g !== null && g.created;
+    const gCA = g !== null ? g.cAfter : 0;
+    const gCB = g !== null ? g.cBefore : 0;
+    const gTouched = g !== null && g.touched;
+    const gTA = g !== null ? g.tAfter : 0;
+    const gTB = g !== null ? g.tBefore : 0;
+    const gExact = g !== null && g.exact;
+    const colType = this.table.type;
+    const colTier = this.table.tier;
+    const colCreated = this.table.created;
+    const colTouched = this.table.touched;
+    let nt = seenCount;
     for (const { arr, w } of this.blocksOf(q)) {
       const inc = q.idf * w;
       for (let k = 0; k < arr.length; k++) {
@@ -829,7 +841,14 @@ export class SearchIndex {
         if (id === 0 || alive[id] !== 1) continue;
         const b = bits[id];
         if (b === 0) {
-          if (gate !== null && !this.open(gate, id)) continue;
+          if (
+            (gMark !== null && gMark[id] !== gNo) ||
+            (gTypeTier !== null && gTypeTier[(colType[id] << 1) | colTier[id]] === 0) ||
+            (gCreated && !(colCreated[id] > gCA && colCreated[id] < gCB)) ||
+            (gTouched && !(colTouched[id] > gTA && colTouched[id] < gTB)) ||
+            (gExact && !this.passes(filter as Filter, id))
+          )
+            continue;
           touched[nt++] = id;
           bits[id] = bit;
           acc[id] = inc;
@@ -839,14 +858,14 @@ export class SearchIndex {
         }
       }
     }
-    seen.nt = nt;
+    return nt;
   }
 
   /**
    * Probe a term: credit ids already seen (once, at their best weight); mark in `newMark` and count the
    * passing ids it would add.
    */
-  private walkProbe(q: QueryTerm, j: number, filter: Filter | null): { extra: number; credited: number } {
+  private walkProbe(q: QueryTerm, j: number, filter: Filter | null): number {
     const alive = this.table.alive;
     const keyToId = this.keyToId;
     const bits = this.bits;
@@ -854,9 +873,27 @@ export class SearchIndex {
     const credited = this.termTouched;
     const bit = 1 << j;
     const seenNew = this.newMarkFor();
-    const gate = filter !== null ? this.gateOf(filter) : null;
+    // The gate's fields in locals: property reads inside the per-posting loop cost more than the checks.
+    const g = filter !== null ? this.gateOf(filter) : null;
+    const gMark = g !== null ? g.mark : null;
+    const gNo = g !== null ? g.markNo : 0;
+    const gTypeTier = g !== null ? g.typeTier : null;
+    const gCreated = g !== null && g.created;
+    const gCA = g !== null ? g.cAfter : 0;
+    const gCB = g !== null ? g.cBefore : 0;
+    const gTouched = g !== null && g.touched;
+    const gTA = g !== null ? g.tAfter : 0;
+    const gTB = g !== null ? g.tBefore : 0;
+    const gExact = g !== null && g.exact;
+    const colType = this.table.type;
+    const colTier = this.table.tier;
+    const colCreated = this.table.created;
+    const colTouched = this.table.touched;
+
     let extra = 0;
     let nc = 0;
+    const counter = this.counter;
+    counter[0] = 0;
     for (const { arr, w } of this.blocksOf(q)) {
       const inc = q.idf * w;
       for (let k = 0; k < arr.length; k++) {
@@ -868,16 +905,25 @@ export class SearchIndex {
           bits[id] = b | bit;
           acc[id] += inc;
           credited[nc++] = id;
+          counter[0] = nc;
         } else {
           const word = id >> 5;
           const mb = 1 << (id & 31);
           if ((seenNew[word] & mb) !== 0) continue;
           seenNew[word] |= mb;
-          if (gate === null || this.open(gate, id)) extra++;
+          if (
+            (gMark !== null && gMark[id] !== gNo) ||
+            (gTypeTier !== null && gTypeTier[(colType[id] << 1) | colTier[id]] === 0) ||
+            (gCreated && !(colCreated[id] > gCA && colCreated[id] < gCB)) ||
+            (gTouched && !(colTouched[id] > gTA && colTouched[id] < gTB)) ||
+            (gExact && !this.passes(filter as Filter, id))
+          )
+            continue;
+          extra++;
         }
       }
     }
-    return { extra, credited: nc };
+    return extra;
   }
 
   /**
@@ -892,7 +938,23 @@ export class SearchIndex {
     const blocks = this.blocksOf(q);
     const dedupe = q.text.length > 1;
     const seenIds = this.newMarkFor();
-    const gate = filter !== null ? this.gateOf(filter) : null;
+    // The gate's fields in locals: property reads inside the per-posting loop cost more than the checks.
+    const g = filter !== null ? this.gateOf(filter) : null;
+    const gMark = g !== null ? g.mark : null;
+    const gNo = g !== null ? g.markNo : 0;
+    const gTypeTier = g !== null ? g.typeTier : null;
+    const gCreated = g !== null && g.created;
+    const gCA = g !== null ? g.cAfter : 0;
+    const gCB = g !== null ? g.cBefore : 0;
+    const gTouched = g !== null && g.touched;
+    const gTA = g !== null ? g.tAfter : 0;
+    const gTB = g !== null ? g.tBefore : 0;
+    const gExact = g !== null && g.exact;
+    const colType = this.table.type;
+    const colTier = this.table.tier;
+    const colCreated = this.table.created;
+    const colTouched = this.table.touched;
+
     const typeMask = this.typeBoostMask([q]);
     const typeMax = typeMask !== 0 ? W_TYPE : 0;
     const heap = new TopK(limit);
@@ -911,7 +973,14 @@ export class SearchIndex {
             if ((seenIds[word] & bit) !== 0) continue;
             seenIds[word] |= bit;
           }
-          if (gate !== null && !this.open(gate, id)) continue;
+          if (
+            (gMark !== null && gMark[id] !== gNo) ||
+            (gTypeTier !== null && gTypeTier[(colType[id] << 1) | colTier[id]] === 0) ||
+            (gCreated && !(colCreated[id] > gCA && colCreated[id] < gCB)) ||
+            (gTouched && !(colTouched[id] > gTA && colTouched[id] < gTB)) ||
+            (gExact && !this.passes(filter as Filter, id))
+          )
+            continue;
           total++;
           if (hopeless) continue;
           if (heap.full && upper < heap.minScore) hopeless = true;
