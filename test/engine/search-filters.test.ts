@@ -175,3 +175,22 @@ test('the filter plan reads only the filtered segments’ texts, the index plan 
   assert.equal(res2.plan, 'index');
   assert.equal(corpus.textReads - mid, res2.hits.length);
 });
+
+test('tag filters stay exact after tags are removed (stale postings) and segments deleted', () => {
+  const c = generate(800, 17);
+  for (let id = 1; id <= 800; id += 3) c.setTags(id, []);
+  for (let id = 2; id <= 800; id += 7) c.setTags(id, ['bug']);
+  for (let id = 5; id <= 800; id += 11) c.delete(id);
+  const plans = [c.index({ textCost: Infinity }), c.index({ textCost: 0, charCost: 0 })];
+  for (const req of [
+    { query: 'search index', tagsAny: ['bug', 'perf'] },
+    { query: 'search', tagsAny: ['bug'] },
+    { query: 'recall', tagsAll: ['bug'] },
+    { query: 'cache memory', tagsAll: ['bug', 'perf'] },
+    { query: 'query', tagsAny: ['ui'], tier: 'stashed' as const },
+  ]) {
+    const [a, b] = plans.map((idx) => check(c, idx, req, JSON.stringify(req)));
+    assert.deepEqual({ ...b, plan: a.plan }, a);
+    for (const limit of [3, 20]) assert.deepEqual(plans[0].search({ ...req, limit }, NOW).hits, a.hits.slice(0, limit));
+  }
+});

@@ -96,7 +96,7 @@ interface Filter {
    * The narrowest table posting the filter implies: exact live ids (for the `filter` plan) and the raw
    * posting lists behind them (may hold stale entries; for marking candidates in the `index` plan).
    */
-  source: { size: number; ids: () => number[]; raw: () => Int32Array[] } | null;
+  source: { size: number; ids: () => number[]; raw: () => Int32Array[]; kind: 'task' | 'file' | 'prefix' | 'tagsAll' | 'tagsAny' } | null;
 }
 
 export interface BuildOptions {
@@ -123,13 +123,17 @@ interface Gate {
   mark: Uint32Array | null;
   markNo: number;
   typeTier: Uint8Array | null;
+  task: number;
+  file: number;
+  prefix: Uint8Array | null;
+  /** Whether the tag lists must be checked (the mark does not settle the tag filter exactly). */
+  tags: boolean;
   created: boolean;
   cAfter: number;
   cBefore: number;
   touched: boolean;
   tAfter: number;
   tBefore: number;
-  exact: boolean;
 }
 
 interface Ranked {
@@ -514,8 +518,8 @@ export class SearchIndex {
       active: false,
       source: null,
     };
-    const offer = (size: number, ids: () => number[], raw: () => Int32Array[]): void => {
-      if (!f.source || size < f.source.size) f.source = { size, ids, raw };
+    const offer = (size: number, ids: () => number[], raw: () => Int32Array[], kind: NonNullable<Filter['source']>['kind']): void => {
+      if (!f.source || size < f.source.size) f.source = { size, ids, raw, kind };
     };
     if (req.tier !== undefined) f.tier = req.tier === 'working' ? TIER_WORKING : TIER_STASHED;
     if (req.types && req.types.length > 0) for (const ty of req.types) f.typeMask |= 1 << TYPE_CODE[ty];
@@ -524,14 +528,14 @@ export class SearchIndex {
       if (code === undefined) return null;
       f.task = code;
       const taskId = req.taskId;
-      offer(t.byTask.sizeOf(code), () => t.idsForTask(taskId), () => [t.byTask.candidates(code)]);
+      offer(t.byTask.sizeOf(code), () => t.idsForTask(taskId), () => [t.byTask.candidates(code)], 'task');
     }
     if (req.filePath !== undefined) {
       const code = t.files.lookup(req.filePath);
       if (code === undefined) return null;
       f.file = code;
       const filePath = req.filePath;
-      offer(t.byFile.sizeOf(code), () => t.idsForFile(filePath), () => [t.byFile.candidates(code)]);
+      offer(t.byFile.sizeOf(code), () => t.idsForFile(filePath), () => [t.byFile.candidates(code)], 'file');
     }
     if (req.filePathPrefix !== undefined) {
       const codes = t.fileCodesWithPrefix(req.filePathPrefix);
@@ -543,7 +547,7 @@ export class SearchIndex {
         size += t.byFile.sizeOf(c);
       }
       const prefix = req.filePathPrefix;
-      offer(size, () => t.idsForFilePrefix(prefix), () => codes.map((c) => t.byFile.candidates(c)));
+      offer(size, () => t.idsForFilePrefix(prefix), () => codes.map((c) => t.byFile.candidates(c)), 'prefix');
     }
     if (req.tagsAll && req.tagsAll.length > 0) {
       const codes: number[] = [];
@@ -551,7 +555,7 @@ export class SearchIndex {
         const code = t.tagNames.lookup(tag);
         if (code === undefined) return null;
         codes.push(code);
-        offer(t.byTag.sizeOf(code), () => t.idsForTag(tag), () => [t.byTag.candidates(code)]);
+        offer(t.byTag.sizeOf(code), () => t.idsForTag(tag), () => [t.byTag.candidates(code)], 'tagsAll');
       }
       f.tagsAll = Int32Array.from(codes);
     }
@@ -567,7 +571,7 @@ export class SearchIndex {
         for (const tag of known) for (const id of t.idsForTag(tag)) all.push(id);
         all.sort((a, b) => a - b);
         return all.filter((id, i) => i === 0 || id !== all[i - 1]);
-      }, () => codes.map((c) => t.byTag.candidates(c)));
+      }, () => codes.map((c) => t.byTag.candidates(c)), 'tagsAny');
     }
     f.active =
       f.tier >= 0 ||
@@ -596,16 +600,7 @@ export class SearchIndex {
       const fc = t.file[id];
       if (fc < 0 || f.prefix[fc] !== 1) return false;
     }
-    if (f.tagsAll !== null || f.tagsAny !== null) {
-      const tags = t.tags[id];
-      if (!tags) return false;
-      if (f.tagsAll !== null) for (const c of f.tagsAll) if (!tags.includes(c)) return false;
-      if (f.tagsAny !== null) {
-        let any = false;
-        for (const c of f.tagsAny) if (tags.includes(c)) any = true;
-        if (!any) return false;
-      }
-    }
+    if ((f.tagsAll !== null || f.tagsAny !== null) && !this.tagsOk(f, id)) return false;
     const created = t.created[id];
     if (!(created > f.createdAfter && created < f.createdBefore)) return false;
     const touched = t.touched[id];
@@ -738,7 +733,8 @@ export class SearchIndex {
       const typeMask = this.typeBoostMask(qts);
       const typeMax = typeMask !== 0 ? W_TYPE : 0;
       const heap = new TopK(limit);
-      for (let k = 0; k < count; k++) {
+      // Newest first (ids grow with time): strong, recent candidates fill the heap early and bound the rest.
+      for (let k = count - 1; k >= 0; k--) {
         const id = list[k];
         const c = popcount(bits[id]);
         if (c < floor) continue;
@@ -779,8 +775,39 @@ export class SearchIndex {
       touched: f.touchedAfter !== -Infinity || f.touchedBefore !== Infinity,
       tAfter: f.touchedAfter,
       tBefore: f.touchedBefore,
-      exact: f.task >= 0 || f.file >= 0 || f.prefix !== null || f.tagsAll !== null || f.tagsAny !== null,
+      task: f.task,
+      file: f.file,
+      prefix: f.prefix,
+      tags: (f.tagsAll !== null || f.tagsAny !== null) && !this.markCoversTags(f),
     };
+  }
+
+  /**
+   * Does the pre-mark settle the tag filter by itself? It does when it was made from the tag postings the
+   * filter names (any: all of them; all: the only one) and those hold no stale entries (live == length).
+   */
+  private markCoversTags(f: Filter): boolean {
+    if (!f.marked || f.source === null) return false;
+    const byTag = this.table.byTag;
+    const exact = (codes: Int32Array): boolean => {
+      for (const c of codes) if (byTag.sizeOf(c) !== byTag.candidates(c).length) return false;
+      return true;
+    };
+    if (f.source.kind === 'tagsAny' && f.tagsAll === null) return exact(f.tagsAny as Int32Array);
+    if (f.source.kind === 'tagsAll' && f.tagsAny === null && (f.tagsAll as Int32Array).length === 1) return exact(f.tagsAll as Int32Array);
+    return false;
+  }
+
+  /** The tag part of the filter, on the segment's tag list. */
+  private tagsOk(f: Filter, id: number): boolean {
+    const tags = this.table.tags[id];
+    if (!tags) return false;
+    if (f.tagsAll !== null) for (const c of f.tagsAll) if (!tags.includes(c)) return false;
+    if (f.tagsAny !== null) {
+      for (const c of f.tagsAny) if (tags.includes(c)) return true;
+      return false;
+    }
+    return true;
   }
 
   /** How many of the first `nt` seen ids match at least `c` terms (counting stops at `limit`). */
@@ -828,7 +855,12 @@ export class SearchIndex {
     const gTouched = g !== null && g.touched;
     const gTA = g !== null ? g.tAfter : 0;
     const gTB = g !== null ? g.tBefore : 0;
-    const gExact = g !== null && g.exact;
+    const gTask = g !== null ? g.task : -1;
+    const gFile = g !== null ? g.file : -1;
+    const gPrefix = g !== null ? g.prefix : null;
+    const gTags = g !== null && g.tags;
+    const colTask = this.table.task;
+    const colFile = this.table.file;
     const colType = this.table.type;
     const colTier = this.table.tier;
     const colCreated = this.table.created;
@@ -846,7 +878,10 @@ export class SearchIndex {
             (gTypeTier !== null && gTypeTier[(colType[id] << 1) | colTier[id]] === 0) ||
             (gCreated && !(colCreated[id] > gCA && colCreated[id] < gCB)) ||
             (gTouched && !(colTouched[id] > gTA && colTouched[id] < gTB)) ||
-            (gExact && !this.passes(filter as Filter, id))
+            (gTask >= 0 && colTask[id] !== gTask) ||
+            (gFile >= 0 && colFile[id] !== gFile) ||
+            (gPrefix !== null && (colFile[id] < 0 || gPrefix[colFile[id]] !== 1)) ||
+            (gTags && !this.tagsOk(filter as Filter, id))
           )
             continue;
           touched[nt++] = id;
@@ -884,7 +919,12 @@ export class SearchIndex {
     const gTouched = g !== null && g.touched;
     const gTA = g !== null ? g.tAfter : 0;
     const gTB = g !== null ? g.tBefore : 0;
-    const gExact = g !== null && g.exact;
+    const gTask = g !== null ? g.task : -1;
+    const gFile = g !== null ? g.file : -1;
+    const gPrefix = g !== null ? g.prefix : null;
+    const gTags = g !== null && g.tags;
+    const colTask = this.table.task;
+    const colFile = this.table.file;
     const colType = this.table.type;
     const colTier = this.table.tier;
     const colCreated = this.table.created;
@@ -916,7 +956,10 @@ export class SearchIndex {
             (gTypeTier !== null && gTypeTier[(colType[id] << 1) | colTier[id]] === 0) ||
             (gCreated && !(colCreated[id] > gCA && colCreated[id] < gCB)) ||
             (gTouched && !(colTouched[id] > gTA && colTouched[id] < gTB)) ||
-            (gExact && !this.passes(filter as Filter, id))
+            (gTask >= 0 && colTask[id] !== gTask) ||
+            (gFile >= 0 && colFile[id] !== gFile) ||
+            (gPrefix !== null && (colFile[id] < 0 || gPrefix[colFile[id]] !== 1)) ||
+            (gTags && !this.tagsOk(filter as Filter, id))
           )
             continue;
           extra++;
@@ -949,7 +992,12 @@ export class SearchIndex {
     const gTouched = g !== null && g.touched;
     const gTA = g !== null ? g.tAfter : 0;
     const gTB = g !== null ? g.tBefore : 0;
-    const gExact = g !== null && g.exact;
+    const gTask = g !== null ? g.task : -1;
+    const gFile = g !== null ? g.file : -1;
+    const gPrefix = g !== null ? g.prefix : null;
+    const gTags = g !== null && g.tags;
+    const colTask = this.table.task;
+    const colFile = this.table.file;
     const colType = this.table.type;
     const colTier = this.table.tier;
     const colCreated = this.table.created;
@@ -978,7 +1026,10 @@ export class SearchIndex {
             (gTypeTier !== null && gTypeTier[(colType[id] << 1) | colTier[id]] === 0) ||
             (gCreated && !(colCreated[id] > gCA && colCreated[id] < gCB)) ||
             (gTouched && !(colTouched[id] > gTA && colTouched[id] < gTB)) ||
-            (gExact && !this.passes(filter as Filter, id))
+            (gTask >= 0 && colTask[id] !== gTask) ||
+            (gFile >= 0 && colFile[id] !== gFile) ||
+            (gPrefix !== null && (colFile[id] < 0 || gPrefix[colFile[id]] !== 1)) ||
+            (gTags && !this.tagsOk(filter as Filter, id))
           )
             continue;
           total++;
