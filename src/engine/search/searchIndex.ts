@@ -733,8 +733,9 @@ export class SearchIndex {
       const typeMask = this.typeBoostMask(qts);
       const typeMax = typeMask !== 0 ? W_TYPE : 0;
       const heap = new TopK(limit);
-      // Newest first (ids grow with time): strong, recent candidates fill the heap early and bound the rest.
-      for (let k = count - 1; k >= 0; k--) {
+      // In walk order: the last walked term's blocks come best-weight first, so strong candidates fill the
+      // heap early and bound the rest.
+      for (let k = 0; k < count; k++) {
         const id = list[k];
         const c = popcount(bits[id]);
         if (c < floor) continue;
