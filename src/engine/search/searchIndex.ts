@@ -232,8 +232,6 @@ export class SearchIndex {
   private filterMark: Uint32Array = new Uint32Array(0);
   /** Index plan: a bit per id the probe of the last term would add (counted for `total`). */
   private newMark: Int32Array = new Int32Array(0);
-  /** [0]: how many seen ids the last `walkProbe` credited (listed at the start of `termTouched`). */
-  private readonly counter = new Int32Array(1);
   /** Index plan: bit j set when the id matched query term j; all zero between queries. */
   private bits: Uint16Array = new Uint16Array(0);
   private filterMarkNo = 0;
@@ -656,7 +654,6 @@ export class SearchIndex {
     if (m === 1) return this.singleTerm(qts[0], filter, limit, now, sumIdf);
     const bits = this.bits;
     const touched = this.touched;
-    const credited = this.termTouched;
     const seen = { nt: 0 };
     const reset = (): void => {
       for (let k = 0; k < seen.nt; k++) bits[touched[k]] = 0;
@@ -674,63 +671,67 @@ export class SearchIndex {
     const lastWithAnother = sizes[m - 1] * (1 - noneOfOthers) * share;
     try {
       let extra = 0;
-      // Candidates: `credited` (ids the last probe credited) when `fromProbe`, else every id seen.
-      let floor = 0;
-      let fromProbe = 0;
+      const typeMask = this.typeBoostMask(qts);
+      // Weight sum of the terms before the last at their best: bounds an id's weight before the last term.
+      let accMax = 0;
+      let need = 0;
+      for (let i = 0; i < m - 1; i++) {
+        const blocks = this.blocksOf(qts[order[i]]);
+        accMax += qts[order[i]].idf * (blocks.length > 0 ? blocks[0].w : 0);
+        need |= 1 << order[i];
+      }
+      const last = order[m - 1];
       if (m >= 3 && allTerms >= limit / 4) {
         seen.nt = this.walk(qts[order[0]], order[0], filter, seen.nt, false);
-        let probed = 0;
-        for (let i = 1; i < m; i++) {
-          extra += this.walkProbe(qts[order[i]], order[i], filter);
-          probed = this.counter[0];
-        }
-        let all = 0;
-        for (let k = 0; k < probed && all < limit; k++) if (popcount(bits[credited[k]]) === m) all++;
-        if (all >= limit) {
-          floor = m;
-          fromProbe = probed;
-        } else reset();
+        for (let i = 1; i < m - 1; i++) extra += this.walkProbe(qts[order[i]], order[i], filter);
+        const heap = new TopK(limit);
+        extra += this.probeAndScore(qts[last], last, filter, need, m, sumIdf, accMax, heap, typeMask, now);
+        if (heap.full) return { top: heap.sorted(), total: seen.nt + extra };
+        reset();
+        extra = 0;
       }
-      if (floor === 0) {
+      if (m === 2) {
+        seen.nt = this.walk(qts[order[0]], order[0], filter, seen.nt, false);
+        if (lastWithAnother >= 2 * limit) {
+          const heap = new TopK(limit);
+          extra = this.probeAndScore(qts[last], last, filter, need, 2, sumIdf, accMax, heap, typeMask, now);
+          if (heap.full) return { top: heap.sorted(), total: seen.nt + extra };
+          // Fewer than `limit` ids hold both terms (all of them credited by now): add the last term's own ids.
+          this.newMarkFor().fill(0);
+          extra = 0;
+          seen.nt = this.walk(qts[last], last, filter, seen.nt, true);
+        } else seen.nt = this.walk(qts[last], last, filter, seen.nt, false);
+      }
+      if (m >= 3) {
         extra = 0;
         for (let i = 0; i < m - 1; i++) seen.nt = this.walk(qts[order[i]], order[i], filter, seen.nt, false);
-        const last = order[m - 1];
         let probeWorked = false;
         if (lastWithAnother >= 2 * limit) {
           extra = this.walkProbe(qts[last], last, filter);
-          const credited2 = this.counter[0];
-          if (m === 2 ? credited2 >= limit : this.countAtLeast(seen.nt, 2, limit) >= limit) {
-            probeWorked = true;
-            if (m === 2) {
-              floor = 2;
-              fromProbe = credited2;
-            }
-          } else {
+          if (this.countAtLeast(seen.nt, 2, limit) >= limit) probeWorked = true;
+          else {
             this.newMarkFor().fill(0);
             extra = 0;
           }
         }
         // Without a probe (or when too few ids match two terms) ids matching only the last term can rank.
         if (!probeWorked) seen.nt = this.walk(qts[last], last, filter, seen.nt, lastWithAnother >= 2 * limit);
-        if (floor === 0) {
-          // The count levels that fill `limit`: ids below `floor` matched too few terms to make it.
-          const hist = new Array<number>(m + 1).fill(0);
-          for (let k = 0; k < seen.nt; k++) hist[popcount(bits[touched[k]])]++;
-          floor = 1;
-          for (let c = m, got = 0; c >= 1; c--) {
-            got += hist[c];
-            if (got >= limit) {
-              floor = c;
-              break;
-            }
-          }
+      }
+      // The count levels that fill `limit`: ids below `floor` matched too few terms to make it.
+      const hist = new Array<number>(m + 1).fill(0);
+      for (let k = 0; k < seen.nt; k++) hist[popcount(bits[touched[k]])]++;
+      let floor = 1;
+      for (let c = m, got = 0; c >= 1; c--) {
+        got += hist[c];
+        if (got >= limit) {
+          floor = c;
+          break;
         }
       }
       // Score the ids at the top levels; most cannot beat the k-th best even with full recency.
-      const list = fromProbe > 0 ? credited : touched;
-      const count = fromProbe > 0 ? fromProbe : seen.nt;
+      const list = touched;
+      const count = seen.nt;
       const acc = this.acc;
-      const typeMask = this.typeBoostMask(qts);
       const typeMax = typeMask !== 0 ? W_TYPE : 0;
       const heap = new TopK(limit);
       // In walk order: the last walked term's blocks come best-weight first, so strong candidates fill the
@@ -820,6 +821,85 @@ export class SearchIndex {
     return n;
   }
 
+  /**
+   * Probe the last term and score as it goes: an id seen before that holds every earlier term (`need`) gets
+   * its final weight here and goes straight to the heap (`matched` terms). Blocks come best weight first,
+   * so once a whole block cannot beat the k-th best, the rest of the term is only counted for `total`.
+   * While the heap is not full every seen id is credited, so a caller can fall back to a full walk.
+   * Returns how many passing ids the term would add.
+   */
+  private probeAndScore(q: QueryTerm, j: number, filter: Filter | null, need: number, matched: number, sumIdf: number, accMax: number, heap: TopK, typeMask: number, now: number): number {
+    const alive = this.table.alive;
+    const keyToId = this.keyToId;
+    const bits = this.bits;
+    const acc = this.acc;
+    const bit = 1 << j;
+    const seenNew = this.newMarkFor();
+    const typeMax = typeMask !== 0 ? W_TYPE : 0;
+    // The gate's fields in locals: property reads inside the per-posting loop cost more than the checks.
+    const g = filter !== null ? this.gateOf(filter) : null;
+    const gMark = g !== null ? g.mark : null;
+    const gNo = g !== null ? g.markNo : 0;
+    const gTypeTier = g !== null ? g.typeTier : null;
+    const gCreated = g !== null && g.created;
+    const gCA = g !== null ? g.cAfter : 0;
+    const gCB = g !== null ? g.cBefore : 0;
+    const gTouched = g !== null && g.touched;
+    const gTA = g !== null ? g.tAfter : 0;
+    const gTB = g !== null ? g.tBefore : 0;
+    const gTask = g !== null ? g.task : -1;
+    const gFile = g !== null ? g.file : -1;
+    const gPrefix = g !== null ? g.prefix : null;
+    const gTags = g !== null && g.tags;
+    const colTask = this.table.task;
+    const colFile = this.table.file;
+    const colType = this.table.type;
+    const colTier = this.table.tier;
+    const colCreated = this.table.created;
+    const colTouched = this.table.touched;
+
+    let extra = 0;
+    for (const { arr, w } of this.blocksOf(q)) {
+      const inc = q.idf * w;
+      const blockUpper = matched + FRACTION_SCALE * (W_RELEVANCE * (sumIdf > 0 ? (accMax + inc) / sumIdf : 0) + W_RECENCY + typeMax);
+      let scoring = !(heap.full && blockUpper < heap.minScore);
+      for (let k = 0; k < arr.length; k++) {
+        const id = keyToId[arr[k]];
+        if (id === 0 || alive[id] !== 1) continue;
+        const b = bits[id];
+        if (b !== 0) {
+          if (!scoring || (b & bit) !== 0) continue;
+          bits[id] = b | bit;
+          const a = acc[id] + inc;
+          acc[id] = a;
+          if ((b & need) !== need) continue;
+          const rel = sumIdf > 0 ? a / sumIdf : 0;
+          if (heap.full && matched + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax) < heap.minScore) continue;
+          heap.offer(id, this.scoreOf(id, matched, rel, typeMask, now), matched);
+          if (heap.full && blockUpper < heap.minScore) scoring = false;
+        } else {
+          const word = id >> 5;
+          const mb = 1 << (id & 31);
+          if ((seenNew[word] & mb) !== 0) continue;
+          seenNew[word] |= mb;
+          if (
+            (gMark !== null && gMark[id] !== gNo) ||
+            (gTypeTier !== null && gTypeTier[(colType[id] << 1) | colTier[id]] === 0) ||
+            (gCreated && !(colCreated[id] > gCA && colCreated[id] < gCB)) ||
+            (gTouched && !(colTouched[id] > gTA && colTouched[id] < gTB)) ||
+            (gTask >= 0 && colTask[id] !== gTask) ||
+            (gFile >= 0 && colFile[id] !== gFile) ||
+            (gPrefix !== null && (colFile[id] < 0 || gPrefix[colFile[id]] !== 1)) ||
+            (gTags && !this.tagsOk(filter as Filter, id))
+          )
+            continue;
+          extra++;
+        }
+      }
+    }
+    return extra;
+  }
+
   /** A term's postings as blocks (variant, slot) of falling weight: an id's first block is its best. */
   private blocksOf(q: QueryTerm): { arr: number[]; w: number }[] {
     const blocks: { arr: number[]; w: number }[] = [];
@@ -906,7 +986,6 @@ export class SearchIndex {
     const keyToId = this.keyToId;
     const bits = this.bits;
     const acc = this.acc;
-    const credited = this.termTouched;
     const bit = 1 << j;
     const seenNew = this.newMarkFor();
     // The gate's fields in locals: property reads inside the per-posting loop cost more than the checks.
@@ -932,9 +1011,6 @@ export class SearchIndex {
     const colTouched = this.table.touched;
 
     let extra = 0;
-    let nc = 0;
-    const counter = this.counter;
-    counter[0] = 0;
     for (const { arr, w } of this.blocksOf(q)) {
       const inc = q.idf * w;
       for (let k = 0; k < arr.length; k++) {
@@ -945,8 +1021,6 @@ export class SearchIndex {
           if ((b & bit) !== 0) continue;
           bits[id] = b | bit;
           acc[id] += inc;
-          credited[nc++] = id;
-          counter[0] = nc;
         } else {
           const word = id >> 5;
           const mb = 1 << (id & 31);
