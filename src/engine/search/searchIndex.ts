@@ -150,6 +150,7 @@ function growInt32(a: Int32Array, need: number): Int32Array {
   b.set(a);
   return b;
 }
+
 function growUint32(a: Uint32Array, need: number): Uint32Array {
   if (need < a.length) return a;
   let n = Math.max(1024, a.length);
@@ -157,12 +158,6 @@ function growUint32(a: Uint32Array, need: number): Uint32Array {
   const b = new Uint32Array(n);
   b.set(a);
   return b;
-}
-function growFloat64(a: Float64Array, need: number): Float64Array {
-  if (need < a.length) return a;
-  let n = Math.max(1024, a.length);
-  while (n <= need) n *= 2;
-  return new Float64Array(n);
 }
 
 function popcount(x: number): number {
@@ -223,12 +218,8 @@ export class SearchIndex {
   private stamp: Uint32Array = new Uint32Array(0);
   private mask: Uint32Array = new Uint32Array(0);
   private acc: Float64Array = new Float64Array(0);
-  private termStamp: Uint32Array = new Uint32Array(0);
-  private termWeight: Float64Array = new Float64Array(0);
   private touched: Int32Array = new Int32Array(0);
-  private termTouched: Int32Array = new Int32Array(0);
   private queryNo = 0;
-  private termNo = 0;
   private filterMark: Uint32Array = new Uint32Array(0);
   /** Index plan: a bit per id the probe of the last term would add (counted for `total`). */
   private newMark: Int32Array = new Int32Array(0);
@@ -613,26 +604,14 @@ export class SearchIndex {
       const n = this.stamp.length;
       this.mask = new Uint32Array(n);
       this.acc = new Float64Array(n);
-      this.termStamp = new Uint32Array(n);
-      this.termWeight = growFloat64(new Float64Array(0), n - 1);
       this.touched = new Int32Array(n);
       this.bits = new Uint16Array(n);
-      this.termTouched = new Int32Array(n);
       this.queryNo = 0;
-      this.termNo = 0;
     }
     if (++this.queryNo === 0xffffffff) {
       this.stamp.fill(0);
       this.queryNo = 1;
     }
-  }
-
-  private nextTermNo(): number {
-    if (++this.termNo === 0xffffffff) {
-      this.termStamp.fill(0);
-      this.termNo = 1;
-    }
-    return this.termNo;
   }
 
   /**
