@@ -616,12 +616,13 @@ export class SearchIndex {
 
   /**
    * The index plan. Terms are taken rarest first (the canonical order both plans sum weights in).
-   * - With three or more terms, first the optimistic way: walk the rarest term in full and only probe the
-   *   others (credit ids already seen, count the ids they would add). If `limit` ids match every term,
-   *   those are the answer: no id missing the rarest term can match as many.
-   * - Otherwise walk every term but the last in full and probe the last: when `limit` ids match at least
-   *   two terms, an id matching only the last one cannot rank. Only when too few do is the last term
-   *   walked again for its new ids.
+   * - With three or more terms, first the optimistic way: walk the rarest term in full, probe the middle
+   *   ones (credit ids already seen, count the ids they would add), and score the ids holding every term
+   *   while walking the last. If `limit` ids match every term, those are the answer: no id missing the
+   *   rarest term can match as many.
+   * - Otherwise walk every term but the last in full, then walk the last once, scoring as it goes (seen
+   *   ids with their final count, new ids as one-term matches), and finally offer the seen ids the last
+   *   term does not hold. Scoring stops wherever a whole block of postings cannot beat the k-th best.
    * Each walk is sequential over the term's postings and typed arrays; nothing is allocated per posting.
    */
   private runIndexPlan(qts: QueryTerm[], f: Filter, limit: number, now: number, order: number[]): { top: Ranked[]; total: number } {
@@ -645,9 +646,6 @@ export class SearchIndex {
     const sizes = order.map((j) => qts[j].size);
     let allTerms = sizes[0] * share;
     for (let i = 1; i < m; i++) allTerms *= sizes[i] / n;
-    let noneOfOthers = 1;
-    for (let i = 0; i < m - 1; i++) noneOfOthers *= 1 - sizes[i] / n;
-    const lastWithAnother = sizes[m - 1] * (1 - noneOfOthers) * share;
     try {
       let extra = 0;
       const typeMask = this.typeBoostMask(qts);
@@ -664,64 +662,31 @@ export class SearchIndex {
         seen.nt = this.walk(qts[order[0]], order[0], filter, seen.nt, false);
         for (let i = 1; i < m - 1; i++) extra += this.walkProbe(qts[order[i]], order[i], filter);
         const heap = new TopK(limit);
-        extra += this.probeAndScore(qts[last], last, filter, need, m, sumIdf, accMax, heap, typeMask, now);
+        extra += this.probeAndScore(qts[last], last, filter, need, m, m, sumIdf, accMax, heap, typeMask, now);
         if (heap.full) return { top: heap.sorted(), total: seen.nt + extra };
         reset();
         extra = 0;
       }
-      if (m === 2) {
-        seen.nt = this.walk(qts[order[0]], order[0], filter, seen.nt, false);
-        if (lastWithAnother >= 2 * limit) {
-          const heap = new TopK(limit);
-          extra = this.probeAndScore(qts[last], last, filter, need, 2, sumIdf, accMax, heap, typeMask, now);
-          if (heap.full) return { top: heap.sorted(), total: seen.nt + extra };
-          // Fewer than `limit` ids hold both terms (all of them credited by now): add the last term's own ids.
-          this.newMarkFor().fill(0);
-          extra = 0;
-          seen.nt = this.walk(qts[last], last, filter, seen.nt, true);
-        } else seen.nt = this.walk(qts[last], last, filter, seen.nt, false);
-      }
-      if (m >= 3) {
-        extra = 0;
-        for (let i = 0; i < m - 1; i++) seen.nt = this.walk(qts[order[i]], order[i], filter, seen.nt, false);
-        let probeWorked = false;
-        if (lastWithAnother >= 2 * limit) {
-          extra = this.walkProbe(qts[last], last, filter);
-          if (this.countAtLeast(seen.nt, 2, limit) >= limit) probeWorked = true;
-          else {
-            this.newMarkFor().fill(0);
-            extra = 0;
-          }
-        }
-        // Without a probe (or when too few ids match two terms) ids matching only the last term can rank.
-        if (!probeWorked) seen.nt = this.walk(qts[last], last, filter, seen.nt, lastWithAnother >= 2 * limit);
-      }
-      // The count levels that fill `limit`: ids below `floor` matched too few terms to make it.
-      const hist = new Array<number>(m + 1).fill(0);
-      for (let k = 0; k < seen.nt; k++) hist[popcount(bits[touched[k]])]++;
-      let floor = 1;
-      for (let c = m, got = 0; c >= 1; c--) {
-        got += hist[c];
-        if (got >= limit) {
-          floor = c;
-          break;
-        }
-      }
-      // Score the ids at the top levels; most cannot beat the k-th best even with full recency.
-      const list = touched;
-      const count = seen.nt;
+      // Walk every term but the last; the last is walked once, scoring as it goes: ids seen before with
+      // their final count, ids it adds with count 1 (both only while they can still rank).
+      for (let i = 0; i < m - 1; i++) seen.nt = this.walk(qts[order[i]], order[i], filter, seen.nt, false);
+      const heap = new TopK(limit);
+      extra = this.probeAndScore(qts[last], last, filter, 0, 0, m, sumIdf, accMax, heap, typeMask, now);
+      // Then the ids the last term does not hold: their count and weight are final already.
       const acc = this.acc;
       const typeMax = typeMask !== 0 ? W_TYPE : 0;
-      const heap = new TopK(limit);
-      // In walk order: the last walked term's blocks come best-weight first, so strong candidates fill the
-      // heap early and bound the rest.
-      for (let k = 0; k < count; k++) {
-        const id = list[k];
-        const c = popcount(bits[id]);
-        if (c < floor) continue;
-        const rel = sumIdf > 0 ? acc[id] / sumIdf : 0;
-        if (heap.full && c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax) < heap.minScore) continue;
-        heap.offer(id, this.scoreOf(id, c, rel, typeMask, now), c);
+      const lastBit = 1 << last;
+      const bestRest = m - 1 + FRACTION_SCALE * (W_RELEVANCE * (sumIdf > 0 ? accMax / sumIdf : 0) + W_RECENCY + typeMax);
+      if (!(heap.full && bestRest < heap.minScore)) {
+        for (let k = 0; k < seen.nt; k++) {
+          const id = touched[k];
+          const b = bits[id];
+          if ((b & lastBit) !== 0) continue;
+          const c = popcount(b);
+          const rel = sumIdf > 0 ? acc[id] / sumIdf : 0;
+          if (heap.full && c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax) < heap.minScore) continue;
+          heap.offer(id, this.scoreOf(id, c, rel, typeMask, now), c);
+        }
       }
       return { top: heap.sorted(), total: seen.nt + extra };
     } finally {
@@ -791,23 +756,16 @@ export class SearchIndex {
     return true;
   }
 
-  /** How many of the first `nt` seen ids match at least `c` terms (counting stops at `limit`). */
-  private countAtLeast(nt: number, c: number, limit: number): number {
-    const bits = this.bits;
-    const touched = this.touched;
-    let n = 0;
-    for (let k = 0; k < nt && n < limit; k++) if (popcount(bits[touched[k]]) >= c) n++;
-    return n;
-  }
-
   /**
-   * Probe the last term and score as it goes: an id seen before that holds every earlier term (`need`) gets
-   * its final weight here and goes straight to the heap (`matched` terms). Blocks come best weight first,
-   * so once a whole block cannot beat the k-th best, the rest of the term is only counted for `total`.
-   * While the heap is not full every seen id is credited, so a caller can fall back to a full walk.
-   * Returns how many passing ids the term would add.
+   * Walk the last term once, scoring as it goes. Blocks come best weight first, so once a block cannot
+   * beat the k-th best the rest is only counted for `total`.
+   * - `matched > 0` (all-terms mode): only ids seen before that hold every earlier term (`need`) are scored,
+   *   as matching `matched` terms; while the heap is not full every seen id is still credited.
+   * - `matched = 0`: every id is scored, a seen one with its count plus one, a new one as matching one term
+   *   (its weight is this term's).
+   * Returns how many passing ids the term adds.
    */
-  private probeAndScore(q: QueryTerm, j: number, filter: Filter | null, need: number, matched: number, sumIdf: number, accMax: number, heap: TopK, typeMask: number, now: number): number {
+  private probeAndScore(q: QueryTerm, j: number, filter: Filter | null, need: number, matched: number, maxCount: number, sumIdf: number, accMax: number, heap: TopK, typeMask: number, now: number): number {
     const alive = this.table.alive;
     const keyToId = this.keyToId;
     const bits = this.bits;
@@ -838,10 +796,15 @@ export class SearchIndex {
     const colTouched = this.table.touched;
 
     let extra = 0;
+    const anyMode = matched === 0;
+    const topCount = anyMode ? maxCount : matched;
     for (const { arr, w } of this.blocksOf(q)) {
       const inc = q.idf * w;
-      const blockUpper = matched + FRACTION_SCALE * (W_RELEVANCE * (sumIdf > 0 ? (accMax + inc) / sumIdf : 0) + W_RECENCY + typeMax);
+      const blockUpper = topCount + FRACTION_SCALE * (W_RELEVANCE * (sumIdf > 0 ? (accMax + inc) / sumIdf : 0) + W_RECENCY + typeMax);
+      const newRel = sumIdf > 0 ? inc / sumIdf : 0;
+      const newUpper = 1 + FRACTION_SCALE * (W_RELEVANCE * newRel + W_RECENCY + typeMax);
       let scoring = !(heap.full && blockUpper < heap.minScore);
+      let scoringNew = anyMode && !(heap.full && newUpper < heap.minScore);
       for (let k = 0; k < arr.length; k++) {
         const id = keyToId[arr[k]];
         if (id === 0 || alive[id] !== 1) continue;
@@ -851,10 +814,11 @@ export class SearchIndex {
           bits[id] = b | bit;
           const a = acc[id] + inc;
           acc[id] = a;
-          if ((b & need) !== need) continue;
+          if (!anyMode && (b & need) !== need) continue;
+          const c = anyMode ? popcount(b) + 1 : matched;
           const rel = sumIdf > 0 ? a / sumIdf : 0;
-          if (heap.full && matched + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax) < heap.minScore) continue;
-          heap.offer(id, this.scoreOf(id, matched, rel, typeMask, now), matched);
+          if (heap.full && c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax) < heap.minScore) continue;
+          heap.offer(id, this.scoreOf(id, c, rel, typeMask, now), c);
           if (heap.full && blockUpper < heap.minScore) scoring = false;
         } else {
           const word = id >> 5;
@@ -873,6 +837,12 @@ export class SearchIndex {
           )
             continue;
           extra++;
+          if (!scoringNew) continue;
+          if (heap.full && newUpper < heap.minScore) {
+            scoringNew = false;
+            continue;
+          }
+          heap.offer(id, this.scoreOf(id, 1, newRel, typeMask, now), 1);
         }
       }
     }
