@@ -338,8 +338,8 @@ function bench(sizes: string | undefined, io: CliIO): number {
     io.err('context-gc: the benchmarks ship with the source checkout; run `npm run bench` there.');
     return 1;
   }
-  const args = ['--expose-gc', '--max-old-space-size=16384', '--import', 'tsx', 'bench/run.ts', ...(sizes ? ['--sizes', sizes] : [])];
-  return spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' }).status ?? 1;
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  return spawnSync(npm, ['run', 'bench', '--', ...(sizes ? ['--sizes', sizes] : [])], { cwd: root, stdio: 'inherit' }).status ?? 1;
 }
 
 function* walk(dir: string): Generator<string> {

@@ -196,6 +196,9 @@ export interface ScoreOptions {
 
 export const DEFAULT_HALF_LIFE_MS = 6 * 3600_000;
 
+/** min(1, log2(1 + n) / 3) for small reference counts (it is 1 from n = 7 on). */
+const REF_TABLE = Float64Array.from({ length: 8 }, (_, n) => Math.min(1, Math.log2(1 + n) / 3));
+
 /** Score of one segment in [0, 1]: higher is more worth keeping. */
 export function scoreOf(t: SegmentTable, id: number, now: number, halfLifeMs = DEFAULT_HALF_LIFE_MS): number {
   const age = Math.max(0, now - t.touched[id]);
@@ -276,12 +279,25 @@ export function plan(t: SegmentTable, opts: PlanOptions, workingTokens: number):
     const scores = new Float64Array(t.count);
     const ids = new Int32Array(t.count);
     let k = 0;
+    // The same formula as scoreOf(), with the columns in locals and the transcendental parts tabled:
+    // this loop runs once per working segment (a million times at scale).
+    const { alive, tier, flags, touched, type, inDegree, survivals } = t;
+    const reachedBy = m.reachedBy;
+    const rootBits = m.rootBits;
+    const decay = -Math.LN2 / halfLife;
+    const now = opts.now;
     for (let id = 1; id < end; id++) {
-      if (t.alive[id] !== 1 || t.tier[id] !== TIER_WORKING || (t.flags[id] & FLAG_PINNED) !== 0) continue;
-      const reached = m.reachedBy[id] !== 0;
+      const f = flags[id];
+      if (alive[id] !== 1 || tier[id] !== TIER_WORKING || (f & FLAG_PINNED) !== 0) continue;
+      const reached = reachedBy[id] !== 0;
       if (reached && !includeReachable) continue;
-      const phase = m.rootBits[id] !== 0 ? PHASE_ROOT : reached ? PHASE_REACHABLE : 0;
-      scores[k] = phase + scoreOf(t, id, opts.now, halfLife);
+      const phase = rootBits[id] !== 0 ? PHASE_ROOT : reached ? PHASE_REACHABLE : 0;
+      const age = now - touched[id];
+      const recency = age > 0 ? Math.exp(age * decay) : 1;
+      const deg = inDegree[id];
+      const ref = deg < REF_TABLE.length ? REF_TABLE[deg > 0 ? deg : 0] : 1;
+      const gen = (f & FLAG_OLD) !== 0 ? Math.min(1, 0.5 + survivals[id] * 0.1) : 0;
+      scores[k] = phase + (0.45 * recency + 0.3 * TYPE_WEIGHT[type[id]] + 0.15 * ref + 0.1 * gen);
       ids[k] = id;
       k++;
     }
