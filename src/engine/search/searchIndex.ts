@@ -166,6 +166,11 @@ function popcount(x: number): number {
   return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
+/** Is `v` outside the open interval (lo, hi)? One read of `v` (a second typed-array read cost a lot here). */
+function outside(v: number, lo: number, hi: number): boolean {
+  return !(v > lo && v < hi);
+}
+
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
   return true;
@@ -828,8 +833,8 @@ export class SearchIndex {
           if (
             (gMark !== null && gMark[id] !== gNo) ||
             (gTypeTier !== null && gTypeTier[(colType[id] << 1) | colTier[id]] === 0) ||
-            (gCreated && !(colCreated[id] > gCA && colCreated[id] < gCB)) ||
-            (gTouched && !(colTouched[id] > gTA && colTouched[id] < gTB)) ||
+            (gCreated && outside(colCreated[id], gCA, gCB)) ||
+            (gTouched && outside(colTouched[id], gTA, gTB)) ||
             (gTask >= 0 && colTask[id] !== gTask) ||
             (gFile >= 0 && colFile[id] !== gFile) ||
             (gPrefix !== null && (colFile[id] < 0 || gPrefix[colFile[id]] !== 1)) ||
@@ -906,8 +911,8 @@ export class SearchIndex {
           if (
             (gMark !== null && gMark[id] !== gNo) ||
             (gTypeTier !== null && gTypeTier[(colType[id] << 1) | colTier[id]] === 0) ||
-            (gCreated && !(colCreated[id] > gCA && colCreated[id] < gCB)) ||
-            (gTouched && !(colTouched[id] > gTA && colTouched[id] < gTB)) ||
+            (gCreated && outside(colCreated[id], gCA, gCB)) ||
+            (gTouched && outside(colTouched[id], gTA, gTB)) ||
             (gTask >= 0 && colTask[id] !== gTask) ||
             (gFile >= 0 && colFile[id] !== gFile) ||
             (gPrefix !== null && (colFile[id] < 0 || gPrefix[colFile[id]] !== 1)) ||
@@ -978,8 +983,8 @@ export class SearchIndex {
           if (
             (gMark !== null && gMark[id] !== gNo) ||
             (gTypeTier !== null && gTypeTier[(colType[id] << 1) | colTier[id]] === 0) ||
-            (gCreated && !(colCreated[id] > gCA && colCreated[id] < gCB)) ||
-            (gTouched && !(colTouched[id] > gTA && colTouched[id] < gTB)) ||
+            (gCreated && outside(colCreated[id], gCA, gCB)) ||
+            (gTouched && outside(colTouched[id], gTA, gTB)) ||
             (gTask >= 0 && colTask[id] !== gTask) ||
             (gFile >= 0 && colFile[id] !== gFile) ||
             (gPrefix !== null && (colFile[id] < 0 || gPrefix[colFile[id]] !== 1)) ||
@@ -1048,8 +1053,8 @@ export class SearchIndex {
           if (
             (gMark !== null && gMark[id] !== gNo) ||
             (gTypeTier !== null && gTypeTier[(colType[id] << 1) | colTier[id]] === 0) ||
-            (gCreated && !(colCreated[id] > gCA && colCreated[id] < gCB)) ||
-            (gTouched && !(colTouched[id] > gTA && colTouched[id] < gTB)) ||
+            (gCreated && outside(colCreated[id], gCA, gCB)) ||
+            (gTouched && outside(colTouched[id], gTA, gTB)) ||
             (gTask >= 0 && colTask[id] !== gTask) ||
             (gFile >= 0 && colFile[id] !== gFile) ||
             (gPrefix !== null && (colFile[id] < 0 || gPrefix[colFile[id]] !== 1)) ||
