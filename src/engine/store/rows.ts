@@ -116,14 +116,25 @@ export class SegmentRows {
     this.st('ROLLBACK TO call').run();
     this.st('RELEASE call').run();
   }
+  /** Runs `fn` inside one savepoint: released when it returns, rolled back when it throws. */
+  private transaction<T>(fn: () => T): T {
+    this.begin();
+    try {
+      const out = fn();
+      this.commit();
+      return out;
+    } catch (err) {
+      this.rollback();
+      throw err;
+    }
+  }
 
   // ---- writes --------------------------------------------------------------------------------------
 
   insert(segments: readonly Segment[], lenient = false): ApplyResult {
     const r: ApplyResult = { applied: 0, skipped: 0 };
     if (segments.length === 0) return r;
-    this.begin();
-    try {
+    this.transaction(() => {
       const exists = this.st(EXISTS);
       const ins = this.st(INSERT_SEGMENT);
       const text = this.st('INSERT INTO texts (id, text) VALUES (?, ?)');
@@ -143,19 +154,14 @@ export class SegmentRows {
         insertList(ref, s.id, s.refs);
         r.applied++;
       }
-      this.commit();
-    } catch (err) {
-      this.rollback();
-      throw err;
-    }
+    });
     return r;
   }
 
   update(patches: readonly SegmentPatch[], lenient = false): ApplyResult {
     const r: ApplyResult = { applied: 0, skipped: 0 };
     if (patches.length === 0) return r;
-    this.begin();
-    try {
+    this.transaction(() => {
       const exists = this.st(EXISTS);
       for (const p of patches) {
         if (!has(exists, p.id)) {
@@ -193,24 +199,13 @@ export class SegmentRows {
         }
         r.applied++;
       }
-      this.commit();
-    } catch (err) {
-      this.rollback();
-      throw err;
-    }
+    });
     return r;
   }
 
   delete(ids: readonly number[]): ApplyResult {
     if (ids.length === 0) return { applied: 0, skipped: 0 };
-    this.begin();
-    try {
-      this.deleteIds(ids);
-      this.commit();
-    } catch (err) {
-      this.rollback();
-      throw err;
-    }
+    this.transaction(() => this.deleteIds(ids));
     return { applied: ids.length, skipped: 0 };
   }
 
