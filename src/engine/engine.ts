@@ -316,7 +316,6 @@ export class ContextEngine {
       if (tier >= 0 && t.tier[id] !== tier) continue;
       if (typeCode >= 0 && t.type[id] !== typeCode) continue;
       if (task !== undefined && t.task[id] !== task) continue;
-      if (q.taskId !== undefined && task === undefined) continue;
       if (q.pinned !== undefined && t.isPinned(id) !== q.pinned) continue;
       out.push(id);
     }
@@ -406,8 +405,7 @@ export class ContextEngine {
     t.tokens[sid] = tokens;
     t.chars[sid] = text.length;
     t.touched[sid] = now;
-    t.hashHi[sid] = parseInt(hash.slice(0, 8), 16) >>> 0;
-    t.hashLo[sid] = parseInt(hash.slice(8), 16) >>> 0;
+    t.setHash(sid, hash);
     const delta = t.tier[sid] === TIER_WORKING ? tokens - old.tokens : 0;
     this.workingTokens += delta;
     this.onIndex?.update(sid, text, old.filePath, old.tags);
@@ -444,10 +442,7 @@ export class ContextEngine {
   async stash(ids: readonly number[]): Promise<ChangeResult> {
     this.requireOpen();
     const valid = validateIds(ids, (x) => this.table.has(x));
-    const pinned = valid.filter((id) => this.table.isPinned(id));
-    if (pinned.length > 0) {
-      throw new ContextGcError('pinned', `Segment${pinned.length > 1 ? 's' : ''} ${pinned.join(', ')} ${pinned.length > 1 ? 'are' : 'is'} pinned; unpin before stashing.`, { ids: pinned });
-    }
+    this.refusePinned(valid, 'stashing');
     return this.moveTier(valid, TIER_STASHED, 'stash');
   }
 
@@ -455,6 +450,14 @@ export class ContextEngine {
     this.requireOpen();
     const valid = validateIds(ids, (x) => this.table.has(x));
     return this.moveTier(valid, TIER_WORKING, 'restore');
+  }
+
+  /** Throws `pinned` naming every pinned id among `ids`: explicit stash and delete leave pins alone. */
+  private refusePinned(ids: readonly number[], doing: 'stashing' | 'deleting'): void {
+    const pinned = ids.filter((id) => this.table.isPinned(id));
+    if (pinned.length === 0) return;
+    const many = pinned.length > 1;
+    throw new ContextGcError('pinned', `Segment${many ? 's' : ''} ${pinned.join(', ')} ${many ? 'are' : 'is'} pinned; unpin before ${doing}.`, { ids: pinned });
   }
 
   private async moveTier(ids: number[], to: number, action: 'stash' | 'restore'): Promise<ChangeResult> {
@@ -511,8 +514,7 @@ export class ContextEngine {
     if (opts.confirm !== true) {
       throw new ContextGcError('confirm_required', `Deleting ${valid.length} segment${valid.length === 1 ? '' : 's'} cannot be undone; pass confirm to delete, or stash instead.`, { ids: valid });
     }
-    const pinned = valid.filter((id) => this.table.isPinned(id));
-    if (pinned.length > 0) throw new ContextGcError('pinned', `Segment${pinned.length > 1 ? 's' : ''} ${pinned.join(', ')} ${pinned.length > 1 ? 'are' : 'is'} pinned; unpin before deleting.`, { ids: pinned });
+    this.refusePinned(valid, 'deleting');
     return this.deleteNow(valid, 'delete');
   }
 

@@ -184,8 +184,7 @@ export class SegmentTable {
     this.chars[id] = meta.chars;
     this.lineStart[id] = meta.lineStart ?? NONE;
     this.lineEnd[id] = meta.lineEnd ?? NONE;
-    this.hashHi[id] = parseInt(meta.textHash.slice(0, 8), 16) >>> 0;
-    this.hashLo[id] = parseInt(meta.textHash.slice(8, 16), 16) >>> 0;
+    this.setHash(id, meta.textHash);
     this.created[id] = meta.createdAt;
     this.touched[id] = meta.touchedAt;
     this.setTask(id, meta.taskId);
@@ -247,6 +246,12 @@ export class SegmentTable {
     const next = Int32Array.from(new Set(refs));
     this.refs[id] = next;
     for (const r of next) this.inDegree[r]++;
+  }
+
+  /** Stores a 16-hex-digit text hash as two 32-bit halves. */
+  setHash(id: number, textHash: string): void {
+    this.hashHi[id] = parseInt(textHash.slice(0, 8), 16) >>> 0;
+    this.hashLo[id] = parseInt(textHash.slice(8, 16), 16) >>> 0;
   }
 
   isPinned(id: number): boolean {
