@@ -18,6 +18,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hashText, type SegmentType, type Source } from '../src/engine/model';
+import { isEntry } from './stats';
 
 export interface CorpusSegment {
   /** Position in the sequence, from 0. */
@@ -88,7 +89,7 @@ const PATH_COUNT = 5000;
 let cachedPool: SourcePool | undefined;
 
 /** Reads the pool once per process (~30 MB of text from node_modules). */
-export function loadSourcePool(root = path.resolve(__dirname, '..', 'node_modules')): SourcePool {
+export function loadSourcePool(root = path.resolve(process.cwd(), 'node_modules')): SourcePool {
   if (cachedPool) return cachedPool;
   const code: PoolFile[] = [];
   const prose: string[] = [];
@@ -515,7 +516,7 @@ function fresh(text: string): string {
 }
 
 // `npx tsx bench/corpus.ts [n]`: generation time and the shape of the first n segments.
-if (require.main === module) {
+if (isEntry('corpus')) {
   void (async () => {
     const n = Number(process.argv[2] ?? 100_000);
     const { createTokenCounter } = await import('../src/engine/tokens');

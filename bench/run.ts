@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { machine, markdownTable, type Row } from './stats';
+import { isEntry, machine, markdownTable, type Row } from './stats';
 
 type Bench = (n: number) => Promise<Row[] | Row | Record<string, unknown>>;
 
@@ -69,7 +69,7 @@ export async function runBench(sizes = [10_000, 100_000, 1_000_000], only: Set<s
   return rows;
 }
 
-if (require.main === module) {
+if (isEntry('run')) {
   const { values } = parseArgs({ options: { sizes: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' } } });
   const sizes = values.sizes ? values.sizes.split(',').map(Number) : undefined;
   const only = values.only ? new Set(values.only.split(',')) : null;

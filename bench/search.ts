@@ -15,7 +15,7 @@ import { hashText, type SegmentMeta, type SegmentType } from '../src/engine/mode
 import { SegmentTable } from '../src/engine/table';
 import { SearchIndex, tokenize, type SearchRequest } from '../src/engine/search';
 import { generateCorpus } from './corpus';
-import { memory, percentiles, type Row } from './stats';
+import { isEntry, memory, percentiles, type Row } from './stats';
 
 export interface SearchBenchOptions {
   /** Timed queries per kind (default 300). */
@@ -313,7 +313,7 @@ export async function benchSearch(n: number, opts: SearchBenchOptions = {}): Pro
   return rows;
 }
 
-if (require.main === module) {
+if (isEntry('search')) {
   const n = Number(process.argv[2] ?? 100_000);
   benchSearch(n).then(
     (rows) => {

@@ -43,3 +43,12 @@ export function markdownTable(rows: Row[]): string {
   const body = rows.map((r) => `| ${r.bench} | ${r.n.toLocaleString('en-US')} | ${r.op} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${fmt(r.baseline)} | ${typeof r.ratio === 'number' ? fmt(r.ratio, 1) + '×' : r.ratio} | ${r.note} |`);
   return [head, ...body].join('\n');
 }
+
+/**
+ * True when the named bench file is the program being run (`tsx bench/search.ts`). `require.main === module`
+ * cannot tell: in the bundled benchmark (out/bench/run.js) every module shares the bundle's `module`.
+ */
+export function isEntry(name: string): boolean {
+  const entry = process.argv[1] ?? '';
+  return entry.replace(/\\/g, '/').split('/').pop()?.replace(/\.[cm]?[jt]s$/, '') === name;
+}

@@ -11,6 +11,7 @@
 import { getEncoding } from 'js-tiktoken';
 import { createTokenCounter, preloadEncoding } from '../src/engine/tokens';
 import { generateCorpus, loadSourcePool } from './corpus';
+import { isEntry } from './stats';
 
 const FULL_REFERENCE_MAX = 100_000;
 const SAMPLE = 50_000;
@@ -109,6 +110,6 @@ function sum(xs: number[]): number {
 }
 
 // `npx tsx bench/tokens.ts [n]`
-if (require.main === module) {
+if (isEntry('tokens')) {
   void benchTokens(Number(process.argv[2] ?? 100_000)).then((r) => console.log(r));
 }
