@@ -6,6 +6,12 @@
 //   - update/remove latency; heap and RSS.
 // Queries come from the corpus vocabulary: common, mid-frequency and rare terms, identifiers, real filters.
 // Usage: benchSearch(n) from bench/run.ts, or `npx tsx bench/search.ts 100000`.
+// While iterating (environment):
+//   SEARCH_BENCH_INDEX=dir   reuse the index built by an earlier run with the same n and seed (saved there
+//                            after the build; loaded instead of building when present);
+//   SEARCH_BENCH_KINDS=filtered,typo   time only these query kinds (name prefixes);
+//   SEARCH_BENCH_SKIP=built,rest,loaded   skip phases: timing the built (or reused) index; everything
+//                            after it (update/remove, save, load); timing the loaded index.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -156,8 +162,14 @@ export async function benchSearch(n: number, opts: SearchBenchOptions = {}): Pro
   const m1 = memory();
   log(`corpus: ${n} segments, heap +${m1.heapMb - m0.heapMb} MB (texts + table)`);
 
+  const skip = new Set((process.env.SEARCH_BENCH_SKIP ?? '').split(',').filter(Boolean));
+  const cacheDir = process.env.SEARCH_BENCH_INDEX ? path.join(process.env.SEARCH_BENCH_INDEX, `n${n}-s${opts.seed ?? 11}`) : undefined;
+  const CACHE_MARK = 777;
+  const cached = cacheDir ? await SearchIndex.load(cacheDir, CACHE_MARK, table, getTexts) : null;
+  if (cached) log(`index loaded from ${cacheDir} (the build is not measured)`);
+
   // ---- background build
-  let idx: SearchIndex | null = new SearchIndex(table, getTexts);
+  let idx: SearchIndex | null = cached ?? new SearchIndex(table, getTexts);
   const stall = monitorEventLoopDelay({ resolution: 5 });
   stall.enable();
   const during: number[] = [];
@@ -170,22 +182,26 @@ export async function benchSearch(n: number, opts: SearchBenchOptions = {}): Pro
       during.push(performance.now() - t);
     }
   })();
-  const built = await idx.buildInBackground(
-    (function* () {
-      for (let i = 1; i <= n; i++) yield i;
-    })(),
-    undefined,
-    { total: n },
-  );
+  const built = cached
+    ? { ms: 0, indexed: 0 }
+    : await idx.buildInBackground(
+        (function* () {
+          for (let i = 1; i <= n; i++) yield i;
+        })(),
+        undefined,
+        { total: n },
+      );
   building = false;
   await probe;
   stall.disable();
   const m2 = memory();
-  rows.push(row(n, 'build (background, time-sliced)', built.ms, `${((built.ms * 1000) / n).toFixed(1)} µs/segment; longest event-loop stall ${(stall.max / 1e6).toFixed(0)} ms; index heap +${m2.heapMb - m1.heapMb} MB; RSS ${m2.rssMb} MB`));
-  rows.push(row(n, 'query while building', during, `${during.length} queries answered (partial) during the build`));
+  if (cacheDir && !cached) await idx.save(cacheDir, CACHE_MARK);
+  if (!cached) rows.push(row(n, 'build (background, time-sliced)', built.ms, `${((built.ms * 1000) / n).toFixed(1)} µs/segment; longest event-loop stall ${(stall.max / 1e6).toFixed(0)} ms; index heap +${m2.heapMb - m1.heapMb} MB; RSS ${m2.rssMb} MB`));
+  if (!cached) rows.push(row(n, 'query while building', during, `${during.length} queries answered (partial) during the build`));
   log(`built in ${(built.ms / 1000).toFixed(1)} s, heap +${m2.heapMb - m1.heapMb} MB, stall max ${(stall.max / 1e6).toFixed(0)} ms`);
 
-  const kinds = makeQueryKinds(table, texts, now, r, opts.queries ?? 300);
+  const only = (process.env.SEARCH_BENCH_KINDS ?? '').split(',').filter(Boolean);
+  const kinds = makeQueryKinds(table, texts, now, r, opts.queries ?? 300).filter((k) => only.length === 0 || only.some((o) => k.name.startsWith(o)));
 
   // ---- naive baseline: lower-case every text and look for each term; filters checked on the table first
   const naive = (req: SearchRequest): number => {
@@ -253,10 +269,11 @@ export async function benchSearch(n: number, opts: SearchBenchOptions = {}): Pro
         ),
       );
       log(`${label} ${kind.name}: p50 ${p.p50.toFixed(2)} p95 ${p.p95.toFixed(2)} p99 ${p.p99.toFixed(2)} max ${p.max.toFixed(1)} ms; best-of-${repeat} p99 ${pb.p99.toFixed(2)}${b !== '' ? `; naive ${b.toFixed(0)} ms` : ''}`);
-      for (const [ms, q] of slow.slice(0, 3)) log(`    slowest ${ms.toFixed(1)} ms ${q.slice(0, 140)}`);
+      for (const [ms, q] of slow.slice(0, Number(process.env.SEARCH_BENCH_SLOW ?? 3))) log(`    slowest ${ms.toFixed(1)} ms ${q.slice(0, 200)}`);
     }
   };
-  timeKinds(idx, 'built index', 1, true);
+  if (!skip.has('built')) timeKinds(idx, cached ? 'cached index' : 'built index', cached ? 3 : 1, true);
+  if (skip.has('rest')) return rows;
 
   // ---- keeping in step: update (text change) and remove
   const upd: number[] = [];
@@ -306,7 +323,7 @@ export async function benchSearch(n: number, opts: SearchBenchOptions = {}): Pro
   const same = answersLoaded.length === answersAfterEdits.length && answersLoaded.every((a, i) => a === answersAfterEdits[i]);
   rows.push(row(n, 'load (open-to-searchable)', loadMs, `first query ${firstMs.toFixed(1)} ms after; longest stall ${(stall2.max / 1e6).toFixed(0)} ms; heap +${m4.heapMb - m3.heapMb} MB; RSS ${m4.rssMb} MB; ${same ? 'answers identical to before the save' : 'ANSWERS DIFFER'}`));
   log(`loaded in ${(loadMs / 1000).toFixed(2)} s; identical: ${same}; stale watermark -> ${(await SearchIndex.load(dir, watermark + 1, table, getTexts)) === null ? 'null' : 'LOADED'}`);
-  timeKinds(loaded, 'loaded index', 3, false);
+  if (!skip.has('loaded')) timeKinds(loaded, 'loaded index', 3, false);
   const stats = loaded.stats();
   rows.push(row(n, 'memory', m4.heapMb, `heap ${m4.heapMb} MB, RSS ${m4.rssMb} MB total (texts+table ${m1.heapMb - m0.heapMb} MB); ${stats.vocabulary} typo words; ${stats.deadKeys} dead keys; ${answersLoaded.length} answers checked`));
   if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });

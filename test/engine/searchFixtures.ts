@@ -232,8 +232,11 @@ export const TAGS = ['bug', 'perf', 'ui', 'api', 'docs', 'security', 'flaky-test
 export const DIRS = ['src/engine/', 'src/engine/search/', 'src/host/', 'src/webview/', 'test/engine/', 'docs/', 'scripts/e2e/'];
 export const FILES = DIRS.flatMap((d, i) => ['index.ts', 'parseJsonConfig.ts', 'snake_case_util.py', `module${i}.ts`, 'README.md'].map((f) => d + f));
 
-/** A corpus of `n` segments with Zipf-ish words, identifiers, numbers and varied metadata. */
-export function generate(n: number, seed = 7): Corpus {
+/**
+ * A corpus of `n` segments with Zipf-ish words, identifiers, numbers and varied metadata. `ordered`: creation
+ * times rise with the id over the 60 days (as the engine assigns them), instead of random.
+ */
+export function generate(n: number, seed = 7, opts: { ordered?: boolean } = {}): Corpus {
   const r = rng(seed);
   const c = new Corpus();
   const word = (): string => WORDS[Math.floor(WORDS.length * Math.pow(r(), 2.2))];
@@ -249,7 +252,7 @@ export function generate(n: number, seed = 7): Corpus {
       else if (x < 0.25) parts.push(['the', 'a', 'of', 'to', 'and'][Math.floor(r() * 5)]);
       else parts.push(word());
     }
-    const created = NOW - Math.floor(r() * 60 * DAY);
+    const created = opts.ordered ? NOW - 60 * DAY + Math.floor(((id - 1 + r()) / n) * 60 * DAY) : NOW - Math.floor(r() * 60 * DAY);
     const tags = TAGS.filter(() => r() < 0.12);
     c.put(id, parts.join(' '), {
       type: TYPES[Math.floor(r() * TYPES.length)],

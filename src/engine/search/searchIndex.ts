@@ -59,6 +59,8 @@ const W_RECENCY = 0.2;
 const W_TYPE = 0.1;
 /** Keeps the fraction of a score below 1 so the integer part is the matched-term count. */
 const FRACTION_SCALE = 0.999;
+/** Keys per block of `keyCreatedMax` (as a shift). */
+const KEY_BLOCK_BITS = 6;
 /** Background builds yield to the event loop after this much work. */
 const SLICE_MS = 12;
 
@@ -119,7 +121,7 @@ export interface IndexStats {
 
 /** A compiled filter for the walks (see `gateOf`). */
 interface Gate {
-  f: Filter;
+  f: Filter | null;
   mark: Uint32Array | null;
   markNo: number;
   typeTier: Uint8Array | null;
@@ -135,6 +137,24 @@ interface Gate {
   tAfter: number;
   tBefore: number;
 }
+
+/** The gate of an unfiltered query. */
+const OPEN_GATE: Gate = {
+  f: null,
+  mark: null,
+  markNo: 0,
+  typeTier: null,
+  task: -1,
+  file: -1,
+  prefix: null,
+  tags: false,
+  created: false,
+  cAfter: -Infinity,
+  cBefore: Infinity,
+  touched: false,
+  tAfter: -Infinity,
+  tBefore: Infinity,
+};
 
 interface Ranked {
   id: number;
@@ -203,6 +223,13 @@ export class SearchIndex {
   private hashHi: Uint32Array = new Uint32Array(1024);
   private hashLo: Uint32Array = new Uint32Array(1024);
   private nextKey = 1;
+  /**
+   * Per block of keys: the latest `createdAt` of a segment keyed in that block or an earlier one (dead keys
+   * excluded at load). Keys only grow and every posting list holds its keys in ascending order (FlexSearch
+   * appends), so a `createdAfter` bound skips the prefix of a posting list whose blocks are all older: a
+   * "recent" filter walks only the recent part of a common word's postings. `createdAt` never changes.
+   */
+  private keyCreatedMax: Float64Array = new Float64Array(0);
   private deadKeys = 0;
   private indexed = 0;
   private building = 0;
@@ -306,6 +333,7 @@ export class SearchIndex {
     this.hashHi[id] = hi;
     this.hashLo[id] = lo;
     this.indexed++;
+    this.noteKeyCreated(key, this.table.has(id) ? this.table.created[id] : Infinity);
     this.compacting?.add(id);
     this.pending = analyzeText(text, filePath, tags);
     try {
@@ -313,6 +341,33 @@ export class SearchIndex {
     } finally {
       this.pending = null;
     }
+  }
+
+  /** Keep `keyCreatedMax` a running maximum over key blocks; keys arrive in ascending order. */
+  private noteKeyCreated(key: number, created: number): void {
+    const b = key >> KEY_BLOCK_BITS;
+    if (b >= this.keyCreatedMax.length) {
+      const next = new Float64Array(Math.max(1024, this.keyCreatedMax.length * 2, b + 1)).fill(-Infinity);
+      next.set(this.keyCreatedMax);
+      this.keyCreatedMax = next;
+    }
+    const m = this.keyCreatedMax;
+    let v = created > m[b] ? created : m[b];
+    if (b > 0 && m[b - 1] > v) v = m[b - 1];
+    m[b] = v;
+  }
+
+  /** First position in a posting list (ascending keys) whose key block may hold a segment created after `after`. */
+  private startAfter(arr: number[], after: number): number {
+    const m = this.keyCreatedMax;
+    let lo = 0;
+    let hi = arr.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (m[arr[mid] >> KEY_BLOCK_BITS] > after) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   /** The file path and tags the table holds for a segment (none when the table has no such row). */
@@ -701,9 +756,11 @@ export class SearchIndex {
 
   /**
    * The per-posting filter check, cheapest first: the pre-marked narrowest posting, a type × tier table,
-   * time bounds; the exact task/file/tag check (`passes`) only for what gets through.
+   * time bounds; the exact task/file/tag check (`passes`) only for what gets through. No filter: a gate
+   * that lets everything through.
    */
-  private gateOf(f: Filter): Gate {
+  private gateOf(f: Filter | null): Gate {
+    if (f === null) return OPEN_GATE;
     let typeTier: Uint8Array | null = null;
     if (f.typeMask !== 0 || f.tier >= 0) {
       typeTier = new Uint8Array(64);
@@ -779,26 +836,9 @@ export class SearchIndex {
     const seenNew = this.newMarkFor();
     const typeMax = typeMask !== 0 ? W_TYPE : 0;
     // The gate's fields in locals: property reads inside the per-posting loop cost more than the checks.
-    const g = filter !== null ? this.gateOf(filter) : null;
-    const gMark = g !== null ? g.mark : null;
-    const gNo = g !== null ? g.markNo : 0;
-    const gTypeTier = g !== null ? g.typeTier : null;
-    const gCreated = g !== null && g.created;
-    const gCA = g !== null ? g.cAfter : 0;
-    const gCB = g !== null ? g.cBefore : 0;
-    const gTouched = g !== null && g.touched;
-    const gTA = g !== null ? g.tAfter : 0;
-    const gTB = g !== null ? g.tBefore : 0;
-    const gTask = g !== null ? g.task : -1;
-    const gFile = g !== null ? g.file : -1;
-    const gPrefix = g !== null ? g.prefix : null;
-    const gTags = g !== null && g.tags;
-    const colTask = this.table.task;
-    const colFile = this.table.file;
-    const colType = this.table.type;
-    const colTier = this.table.tier;
-    const colCreated = this.table.created;
-    const colTouched = this.table.touched;
+    const { mark: gMark, markNo: gNo, typeTier: gTypeTier, created: gCreated, cAfter: gCA, cBefore: gCB, touched: gTouched, tAfter: gTA, tBefore: gTB, task: gTask, file: gFile, prefix: gPrefix, tags: gTags } = this.gateOf(filter);
+    const { task: colTask, file: colFile, type: colType, tier: colTier, created: colCreated, touched: colTouched } = this.table;
+    const gSkip = gCreated && gCA !== -Infinity;
 
     let extra = 0;
     const anyMode = matched === 0;
@@ -810,7 +850,7 @@ export class SearchIndex {
       const newUpper = 1 + FRACTION_SCALE * (W_RELEVANCE * newRel + W_RECENCY + typeMax);
       let scoring = !(heap.full && blockUpper < heap.minScore);
       let scoringNew = anyMode && !(heap.full && newUpper < heap.minScore);
-      for (let k = 0; k < arr.length; k++) {
+      for (let k = gSkip ? this.startAfter(arr, gCA) : 0; k < arr.length; k++) {
         const id = keyToId[arr[k]];
         if (id === 0 || alive[id] !== 1) continue;
         const b = bits[id];
@@ -880,30 +920,13 @@ export class SearchIndex {
     const touched = this.touched;
     const bit = 1 << j;
     // The gate's fields in locals: property reads inside the per-posting loop cost more than the checks.
-    const g = filter !== null ? this.gateOf(filter) : null;
-    const gMark = g !== null ? g.mark : null;
-    const gNo = g !== null ? g.markNo : 0;
-    const gTypeTier = g !== null ? g.typeTier : null;
-    const gCreated = g !== null && g.created;
-    const gCA = g !== null ? g.cAfter : 0;
-    const gCB = g !== null ? g.cBefore : 0;
-    const gTouched = g !== null && g.touched;
-    const gTA = g !== null ? g.tAfter : 0;
-    const gTB = g !== null ? g.tBefore : 0;
-    const gTask = g !== null ? g.task : -1;
-    const gFile = g !== null ? g.file : -1;
-    const gPrefix = g !== null ? g.prefix : null;
-    const gTags = g !== null && g.tags;
-    const colTask = this.table.task;
-    const colFile = this.table.file;
-    const colType = this.table.type;
-    const colTier = this.table.tier;
-    const colCreated = this.table.created;
-    const colTouched = this.table.touched;
+    const { mark: gMark, markNo: gNo, typeTier: gTypeTier, created: gCreated, cAfter: gCA, cBefore: gCB, touched: gTouched, tAfter: gTA, tBefore: gTB, task: gTask, file: gFile, prefix: gPrefix, tags: gTags } = this.gateOf(filter);
+    const { task: colTask, file: colFile, type: colType, tier: colTier, created: colCreated, touched: colTouched } = this.table;
+    const gSkip = gCreated && gCA !== -Infinity;
     let nt = seenCount;
     for (const { arr, w } of this.blocksOf(q)) {
       const inc = q.idf * w;
-      for (let k = 0; k < arr.length; k++) {
+      for (let k = gSkip ? this.startAfter(arr, gCA) : 0; k < arr.length; k++) {
         const id = keyToId[arr[k]];
         if (id === 0 || alive[id] !== 1) continue;
         const b = bits[id];
@@ -943,31 +966,14 @@ export class SearchIndex {
     const bit = 1 << j;
     const seenNew = this.newMarkFor();
     // The gate's fields in locals: property reads inside the per-posting loop cost more than the checks.
-    const g = filter !== null ? this.gateOf(filter) : null;
-    const gMark = g !== null ? g.mark : null;
-    const gNo = g !== null ? g.markNo : 0;
-    const gTypeTier = g !== null ? g.typeTier : null;
-    const gCreated = g !== null && g.created;
-    const gCA = g !== null ? g.cAfter : 0;
-    const gCB = g !== null ? g.cBefore : 0;
-    const gTouched = g !== null && g.touched;
-    const gTA = g !== null ? g.tAfter : 0;
-    const gTB = g !== null ? g.tBefore : 0;
-    const gTask = g !== null ? g.task : -1;
-    const gFile = g !== null ? g.file : -1;
-    const gPrefix = g !== null ? g.prefix : null;
-    const gTags = g !== null && g.tags;
-    const colTask = this.table.task;
-    const colFile = this.table.file;
-    const colType = this.table.type;
-    const colTier = this.table.tier;
-    const colCreated = this.table.created;
-    const colTouched = this.table.touched;
+    const { mark: gMark, markNo: gNo, typeTier: gTypeTier, created: gCreated, cAfter: gCA, cBefore: gCB, touched: gTouched, tAfter: gTA, tBefore: gTB, task: gTask, file: gFile, prefix: gPrefix, tags: gTags } = this.gateOf(filter);
+    const { task: colTask, file: colFile, type: colType, tier: colTier, created: colCreated, touched: colTouched } = this.table;
+    const gSkip = gCreated && gCA !== -Infinity;
 
     let extra = 0;
     for (const { arr, w } of this.blocksOf(q)) {
       const inc = q.idf * w;
-      for (let k = 0; k < arr.length; k++) {
+      for (let k = gSkip ? this.startAfter(arr, gCA) : 0; k < arr.length; k++) {
         const id = keyToId[arr[k]];
         if (id === 0 || alive[id] !== 1) continue;
         const b = bits[id];
@@ -1011,26 +1017,9 @@ export class SearchIndex {
     const dedupe = q.text.length > 1;
     const seenIds = this.newMarkFor();
     // The gate's fields in locals: property reads inside the per-posting loop cost more than the checks.
-    const g = filter !== null ? this.gateOf(filter) : null;
-    const gMark = g !== null ? g.mark : null;
-    const gNo = g !== null ? g.markNo : 0;
-    const gTypeTier = g !== null ? g.typeTier : null;
-    const gCreated = g !== null && g.created;
-    const gCA = g !== null ? g.cAfter : 0;
-    const gCB = g !== null ? g.cBefore : 0;
-    const gTouched = g !== null && g.touched;
-    const gTA = g !== null ? g.tAfter : 0;
-    const gTB = g !== null ? g.tBefore : 0;
-    const gTask = g !== null ? g.task : -1;
-    const gFile = g !== null ? g.file : -1;
-    const gPrefix = g !== null ? g.prefix : null;
-    const gTags = g !== null && g.tags;
-    const colTask = this.table.task;
-    const colFile = this.table.file;
-    const colType = this.table.type;
-    const colTier = this.table.tier;
-    const colCreated = this.table.created;
-    const colTouched = this.table.touched;
+    const { mark: gMark, markNo: gNo, typeTier: gTypeTier, created: gCreated, cAfter: gCA, cBefore: gCB, touched: gTouched, tAfter: gTA, tBefore: gTB, task: gTask, file: gFile, prefix: gPrefix, tags: gTags } = this.gateOf(filter);
+    const { task: colTask, file: colFile, type: colType, tier: colTier, created: colCreated, touched: colTouched } = this.table;
+    const gSkip = gCreated && gCA !== -Infinity;
 
     const typeMask = this.typeBoostMask([q]);
     const typeMax = typeMask !== 0 ? W_TYPE : 0;
@@ -1041,7 +1030,7 @@ export class SearchIndex {
         const rel = sumIdf > 0 ? (q.idf * w) / sumIdf : 0;
         const upper = 1 + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax);
         let hopeless = heap.full && upper < heap.minScore;
-        for (let k = 0; k < arr.length; k++) {
+        for (let k = gSkip ? this.startAfter(arr, gCA) : 0; k < arr.length; k++) {
           const id = keyToId[arr[k]];
           if (id === 0 || alive[id] !== 1) continue;
           if (dedupe) {
@@ -1360,6 +1349,20 @@ export class SearchIndex {
    * chunks.
    */
   static async load(dir: string, watermark: number, table: SegmentTable, getTexts: GetTexts, opts: SearchIndexOptions = {}): Promise<SearchIndex | null> {
+    return (await SearchIndex.read(dir, watermark, table, getTexts, opts))?.index ?? null;
+  }
+
+  /**
+   * Open a saved index whatever its watermark (still null when missing, from another version or damaged),
+   * with the watermark it was saved at. When that is behind the store's, bring it up to date with
+   * `staleIds()` and `catchUp()`: the segments changed since are found from the table's text hashes,
+   * without reading any text.
+   */
+  static async loadAny(dir: string, table: SegmentTable, getTexts: GetTexts, opts: SearchIndexOptions = {}): Promise<{ index: SearchIndex; watermark: number } | null> {
+    return SearchIndex.read(dir, undefined, table, getTexts, opts);
+  }
+
+  private static async read(dir: string, expected: number | undefined, table: SegmentTable, getTexts: GetTexts, opts: SearchIndexOptions): Promise<{ index: SearchIndex; watermark: number } | null> {
     const lines = await readLines(path.join(dir, INDEX_FILE));
     if (lines === null) return null;
     try {
@@ -1370,7 +1373,8 @@ export class SearchIndex {
       const headerLine = await next();
       if (headerLine === null) return null;
       const header = JSON.parse(headerLine) as { format?: string; version?: string; watermark?: number; keys?: number; ids?: number };
-      if (header.format !== INDEX_FORMAT || header.version !== INDEX_VERSION || header.watermark !== watermark) return null;
+      if (header.format !== INDEX_FORMAT || header.version !== INDEX_VERSION || typeof header.watermark !== 'number') return null;
+      if (expected !== undefined && header.watermark !== expected) return null;
       const [keyLine, hiLine, loLine] = [await next(), await next(), await next()];
       if (keyLine === null || hiLine === null || loLine === null) return null;
       const keyTable = base64ToInt32(keyLine);
@@ -1406,12 +1410,59 @@ export class SearchIndex {
       idx.adoptKeys(keyTable, hashHi, hashLo, trailer.nextKey);
       // Part of being searchable: the query scratch arrays.
       idx.prepareScratch();
-      return idx;
+      return { index: idx, watermark: header.watermark };
     } catch {
       return null;
     } finally {
       await lines.return?.();
     }
+  }
+
+  /**
+   * Live segments whose indexed content is not what the table says now: not indexed, or indexed from
+   * another text, file path or tags (the table's text hash mixed with its path and tags differs from the
+   * hash this index was built from). After loading an index saved before a crash, these are the changes
+   * it missed (deleted segments are dropped at load already). No text is read.
+   */
+  staleIds(): number[] {
+    const t = this.table;
+    const out: number[] = [];
+    // The path and tags part of the hash, once per distinct (file, tags) pair.
+    const fieldHash = new Map<string, [number, number]>();
+    for (let id = 1; id < t.end; id++) {
+      if (t.alive[id] !== 1) continue;
+      if (id >= this.idToKey.length || this.idToKey[id] === 0) {
+        out.push(id);
+        continue;
+      }
+      const fc = t.file[id];
+      const codes = t.tags[id];
+      let hi = t.hashHi[id];
+      let lo = t.hashLo[id];
+      if (fc >= 0 || (codes && codes.length > 0)) {
+        const k = codes && codes.length > 0 ? `${fc}:${codes.join(',')}` : `${fc}`;
+        let f = fieldHash.get(k);
+        if (f === undefined) {
+          const { filePath, tags } = this.fieldsOf(id);
+          const [fh, fl] = mixFields(0, 0, filePath, tags);
+          f = [fh, fl];
+          fieldHash.set(k, f);
+        }
+        hi = (hi ^ f[0]) >>> 0;
+        lo = (lo ^ f[1]) >>> 0;
+      }
+      if (this.hashHi[id] !== hi || this.hashLo[id] !== lo) out.push(id);
+    }
+    return out;
+  }
+
+  /**
+   * Re-index the given segments (from `staleIds()`) in the background, time-sliced like a build; answers
+   * are `partial` meanwhile. A segment changed again or deleted meanwhile is taken as it is then.
+   */
+  catchUp(ids: readonly number[], onProgress?: (done: number, total?: number) => void, options: BuildOptions = {}): Promise<{ indexed: number; ms: number }> {
+    for (const id of ids) this.remove(id);
+    return this.buildInBackground(ids, onProgress, { total: ids.length, ...options });
   }
 
   /** Take a loaded key table: keys of segments the table no longer has, and keys newer than the table, are dead. */
@@ -1439,6 +1490,11 @@ export class SearchIndex {
     }
     this.indexed = live;
     this.deadKeys = this.nextKey - 1 - live;
+    this.keyCreatedMax = new Float64Array(0);
+    for (let key = 1; key < this.nextKey; key++) {
+      const id = this.keyToId[key];
+      this.noteKeyCreated(key, id !== 0 ? t.created[id] : -Infinity);
+    }
   }
 }
 
