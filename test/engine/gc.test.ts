@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HOUR, memoryEngine, words } from './helpers';
 import { ContextGcError } from '../../src/engine/model';
-import { mark } from '../../src/engine/gc/gc';
+import { mark, plan, scoreOf } from '../../src/engine/gc/gc';
+import { SegmentTable } from '../../src/engine/table';
 import { MinHeap } from '../../src/engine/gc/heap';
 
 /**
@@ -156,3 +157,78 @@ test('planGc rejects a bad target with a message naming it', async () => {
   assert.throws(() => engine.planGc({ targetTokens: -5 }), { reason: 'invalid_argument', message: 'targetTokens must be a number of tokens, 0 or more (got -5).' });
   assert.throws(() => engine.planGc({ targetPercent: 150 }), { reason: 'invalid_argument', message: 'targetPercent must be between 0 and 100 (got 150).' });
 });
+
+test('a stashed segment reached from a root is marked but not counted in the working totals', async () => {
+  const { engine } = await referenceGraph();
+  await engine.stash([3]);
+  const m = mark(engine.table, { currentTask: 'T', activeFiles: ['src/b.ts'], recentMessages: 2 });
+  assert.equal(m.reachedBy[3], 2); // reached from the task root (bit 2) through 1 -> 2 -> 3
+  assert.equal(m.reachableWorking, 7);
+  assert.equal(m.reachableWorkingTokens, 10 + 100 + 20 + 20 + 30 + 100 + 40);
+  assert.equal(m.unreachableWorking, 3);
+  assert.equal(m.unreachableWorkingTokens, 200 + 20 + 60);
+});
+
+test('recent-message roots are the newest by creation time even when ids are not in time order', () => {
+  const t = new SegmentTable();
+  // Ids 1..6 created at 50, 10, 60, 20, 60, 5: the newest two are 5 and 3 (equal times: the higher id is newer).
+  [50, 10, 60, 20, 60, 5].forEach((created, i) => t.put(meta(i + 1, { createdAt: created, touchedAt: created })));
+  const m = mark(t, { currentTask: null, activeFiles: [], recentMessages: 2 });
+  assert.deepEqual([1, 2, 3, 4, 5, 6].filter((id) => m.rootBits[id] !== 0), [3, 5]);
+  const m3 = mark(t, { currentTask: null, activeFiles: [], recentMessages: 3 });
+  assert.deepEqual([1, 2, 3, 4, 5, 6].filter((id) => m3.rootBits[id] !== 0), [1, 3, 5]);
+});
+
+test('the heap plan picks exactly what a full sort of every score picks, for every target', () => {
+  // 3000 segments with pseudo-random ages, types, sizes, references and pins; many share a touch time,
+  // so equal scores (broken by id) fall in the same histogram bin.
+  const t = new SegmentTable();
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const types = ['message', 'code', 'log', 'note', 'decision', 'summary'] as const;
+  const now = 100 * HOUR;
+  for (let id = 1; id <= 3000; id++) {
+    const touched = now - Math.floor(rnd() * 40) * HOUR;
+    t.put(meta(id, {
+      type: types[Math.floor(rnd() * types.length)],
+      tokens: 1 + Math.floor(rnd() * 500),
+      createdAt: touched,
+      touchedAt: touched,
+      pinned: rnd() < 0.02,
+      generation: rnd() < 0.3 ? 'old' : 'young',
+      survivals: Math.floor(rnd() * 4),
+      refs: id > 10 && rnd() < 0.2 ? [1 + Math.floor(rnd() * (id - 1))] : [],
+      filePath: rnd() < 0.1 ? 'src/open.ts' : null,
+    }));
+  }
+  const roots = { currentTask: null, activeFiles: ['src/open.ts'], recentMessages: 5 };
+  const m = mark(t, roots);
+  const all: { id: number; score: number }[] = [];
+  let working = 0;
+  for (let id = 1; id <= 3000; id++) {
+    working += t.tokens[id];
+    if (t.isPinned(id)) continue;
+    all.push({ id, score: (m.rootBits[id] !== 0 ? 2 : m.reachedBy[id] !== 0 ? 1 : 0) + scoreOf(t, id, now) });
+  }
+  all.sort((a, b) => a.score - b.score || a.id - b.id);
+  for (const target of [1, 250, 5_000, 100_000, 400_000, 10_000_000]) {
+    const expected: number[] = [];
+    let freed = 0;
+    for (const c of all) {
+      if (freed >= target) break;
+      freed += t.tokens[c.id];
+      expected.push(c.id);
+    }
+    const p = plan(t, { ...roots, now, budget: working, targetTokens: target }, working);
+    assert.deepEqual(p.candidates.map((c) => c.id), expected, `target ${target}`);
+    assert.equal(p.plannedTokens, freed);
+  }
+});
+
+function meta(id: number, over: Partial<import('../../src/engine/model').SegmentMeta>): import('../../src/engine/model').SegmentMeta {
+  return {
+    id, type: 'message', tier: 'working', taskId: null, filePath: null, lineStart: null, lineEnd: null, tags: [], source: 'user',
+    refs: [], pinned: false, generation: 'young', survivals: 0, createdAt: 0, touchedAt: 0, tokens: 10, encoding: 'o200k_base',
+    textHash: '0000000000000000', title: '', chars: 40, ...over,
+  };
+}

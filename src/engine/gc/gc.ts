@@ -52,61 +52,95 @@ export interface MarkResult {
   unreachableWorkingTokens: number;
 }
 
-/** Computes roots and marks everything reachable from them. */
+/**
+ * Computes roots and marks everything reachable from them: one pass over the columns (pinned roots,
+ * the newest messages, working totals), the task and editor roots through their postings, then a
+ * depth-first walk from each root in ascending id order. Reachable totals are counted as the walk marks
+ * them, so nothing scans the table a second time.
+ */
 export function mark(t: SegmentTable, opts: RootOptions): MarkResult {
   const end = t.end;
   const rootBits = new Uint8Array(end);
   const reachedBy = new Uint8Array(end);
   const roots: Record<RootKind, number> = { pinned: 0, task: 0, editor: 0, recent: 0 };
-  const working = (id: number) => t.alive[id] === 1 && t.tier[id] === TIER_WORKING;
+  const { alive, tier, flags, type, created, tokens } = t;
+  const working = (id: number) => alive[id] === 1 && tier[id] === TIER_WORKING;
+  const rootIds = new IdBuffer();
 
-  // Pinned (a full pass over one byte column), and recent messages (a bounded heap over the same pass).
+  // Walked from the newest id down: ids mostly grow with creation time, so once the recent-message heap
+  // is full nearly every older message is turned away by one comparison with the heap's oldest entry.
   const n = Math.max(0, opts.recentMessages | 0);
   const recent = new RecentHeap(n);
   const messageCode = TYPE_CODE.message;
-  const alive = t.alive;
-  const tier = t.tier;
-  const flags = t.flags;
-  const type = t.type;
-  for (let id = 1; id < end; id++) {
+  let workingN = 0;
+  let workingTokens = 0;
+  for (let id = end - 1; id >= 1; id--) {
     if (alive[id] !== 1 || tier[id] !== TIER_WORKING) continue;
-    if ((flags[id] & FLAG_PINNED) !== 0) rootBits[id] |= ROOT_PINNED;
-    if (n > 0 && type[id] === messageCode) recent.offer(id, t.created[id]);
+    workingN++;
+    workingTokens += tokens[id];
+    if ((flags[id] & FLAG_PINNED) !== 0) {
+      rootBits[id] |= ROOT_PINNED;
+      rootIds.push(id);
+    }
+    if (n > 0 && type[id] === messageCode) recent.offer(id, created[id]);
   }
-  for (const id of recent.ids()) rootBits[id] |= ROOT_RECENT;
-
+  for (const id of recent.ids()) {
+    rootBits[id] |= ROOT_RECENT;
+    rootIds.push(id);
+  }
   // The current task's key segments, through the task postings.
   if (opts.currentTask !== null) {
     const keyTag = t.tagNames.lookup(KEY_TAG);
     for (const id of t.idsForTask(opts.currentTask)) {
       if (!working(id)) continue;
-      if (TASK_ROOT_TYPES.has(type[id]) || (keyTag !== undefined && t.tags[id]?.includes(keyTag))) rootBits[id] |= ROOT_TASK;
+      if (TASK_ROOT_TYPES.has(type[id]) || (keyTag !== undefined && t.tags[id]?.includes(keyTag))) {
+        rootBits[id] |= ROOT_TASK;
+        rootIds.push(id);
+      }
     }
   }
   // Segments bound to open editors, through the file postings.
   for (const file of new Set(opts.activeFiles)) {
-    for (const id of t.idsForFile(file)) if (working(id)) rootBits[id] |= ROOT_EDITOR;
+    for (const id of t.idsForFile(file)) {
+      if (!working(id)) continue;
+      rootBits[id] |= ROOT_EDITOR;
+      rootIds.push(id);
+    }
   }
 
-  // Mark: depth-first over references from every root.
+  // Mark: depth-first over references from every root, roots in ascending id order (so the root kind a
+  // shared segment is credited to does not depend on the order the roots were found in).
+  const order = rootIds.sorted();
   let stack = new Int32Array(1024);
   let sp = 0;
-  for (let id = 1; id < end; id++) {
+  let reachableN = 0;
+  let reachableTokens = 0;
+  const refsOf = t.refs;
+  for (let i = 0; i < order.length; i++) {
+    const id = order[i];
+    if (i > 0 && order[i - 1] === id) continue;
     const bits = rootBits[id];
-    if (bits === 0) continue;
-    for (const k of [ROOT_PINNED, ROOT_TASK, ROOT_EDITOR, ROOT_RECENT]) if (bits & k) roots[ROOT_NAMES[k]]++;
-    const first = bits & -bits;
+    if (bits & ROOT_PINNED) roots.pinned++;
+    if (bits & ROOT_TASK) roots.task++;
+    if (bits & ROOT_EDITOR) roots.editor++;
+    if (bits & ROOT_RECENT) roots.recent++;
     if (reachedBy[id] !== 0) continue;
+    const first = bits & -bits;
     reachedBy[id] = first;
+    reachableN++;
+    reachableTokens += tokens[id];
     stack[sp++] = id;
     while (sp > 0) {
-      const cur = stack[--sp];
-      const refs = t.refs[cur];
+      const refs = refsOf[stack[--sp]];
       if (!refs) continue;
-      for (let i = 0; i < refs.length; i++) {
-        const r = refs[i];
+      for (let j = 0; j < refs.length; j++) {
+        const r = refs[j];
         if (reachedBy[r] !== 0 || alive[r] !== 1) continue;
         reachedBy[r] = first;
+        if (tier[r] === TIER_WORKING) {
+          reachableN++;
+          reachableTokens += tokens[r];
+        }
         if (sp === stack.length) {
           const next = new Int32Array(stack.length * 2);
           next.set(stack);
@@ -116,23 +150,33 @@ export function mark(t: SegmentTable, opts: RootOptions): MarkResult {
       }
     }
   }
+  return {
+    reachedBy,
+    rootBits,
+    roots,
+    reachableWorking: reachableN,
+    reachableWorkingTokens: reachableTokens,
+    unreachableWorking: workingN - reachableN,
+    unreachableWorkingTokens: workingTokens - reachableTokens,
+  };
+}
 
-  let reachableWorking = 0;
-  let reachableWorkingTokens = 0;
-  let unreachableWorking = 0;
-  let unreachableWorkingTokens = 0;
-  const tokens = t.tokens;
-  for (let id = 1; id < end; id++) {
-    if (alive[id] !== 1 || tier[id] !== TIER_WORKING) continue;
-    if (reachedBy[id] !== 0) {
-      reachableWorking++;
-      reachableWorkingTokens += tokens[id];
-    } else {
-      unreachableWorking++;
-      unreachableWorkingTokens += tokens[id];
+/** A growable list of ids. */
+class IdBuffer {
+  private ids = new Int32Array(256);
+  private length = 0;
+  push(id: number): void {
+    if (this.length === this.ids.length) {
+      const next = new Int32Array(this.ids.length * 2);
+      next.set(this.ids);
+      this.ids = next;
     }
+    this.ids[this.length++] = id;
   }
-  return { reachedBy, rootBits, roots, reachableWorking, reachableWorkingTokens, unreachableWorking, unreachableWorkingTokens };
+  /** The ids ascending (duplicates kept adjacent). */
+  sorted(): Int32Array {
+    return this.ids.subarray(0, this.length).sort();
+  }
 }
 
 /** Keeps the `cap` newest (by created time, then id) among offered ids. */
@@ -199,14 +243,18 @@ export const DEFAULT_HALF_LIFE_MS = 6 * 3600_000;
 /** min(1, log2(1 + n) / 3) for small reference counts (it is 1 from n = 7 on). */
 const REF_TABLE = Float64Array.from({ length: 8 }, (_, n) => Math.min(1, Math.log2(1 + n) / 3));
 
-/** Score of one segment in [0, 1]: higher is more worth keeping. */
+/**
+ * Score of one segment in [0, 1]: higher is more worth keeping. Recency halves every half-life; the
+ * plan's scoring loop inlines exactly these operations, so both give bit-identical scores (equal scores
+ * are then ordered by id, the same way everywhere).
+ */
 export function scoreOf(t: SegmentTable, id: number, now: number, halfLifeMs = DEFAULT_HALF_LIFE_MS): number {
-  const age = Math.max(0, now - t.touched[id]);
-  const recency = Math.pow(2, -age / halfLifeMs);
-  const typeScore = TYPE_WEIGHT[t.type[id]];
-  const refScore = Math.min(1, Math.log2(1 + Math.max(0, t.inDegree[id])) / 3);
-  const genScore = (t.flags[id] & FLAG_OLD) !== 0 ? Math.min(1, 0.5 + t.survivals[id] * 0.1) : 0;
-  return 0.45 * recency + 0.3 * typeScore + 0.15 * refScore + 0.1 * genScore;
+  const age = now - t.touched[id];
+  const recency = age > 0 ? Math.exp(age * (-Math.LN2 / halfLifeMs)) : 1;
+  const deg = t.inDegree[id];
+  const ref = deg < REF_TABLE.length ? REF_TABLE[deg > 0 ? deg : 0] : 1;
+  const gen = (t.flags[id] & FLAG_OLD) !== 0 ? Math.min(1, 0.5 + t.survivals[id] * 0.1) : 0;
+  return 0.45 * recency + 0.3 * TYPE_WEIGHT[t.type[id]] + 0.15 * ref + 0.1 * gen;
 }
 
 export interface PlanOptions extends RootOptions, ScoreOptions {
@@ -252,6 +300,14 @@ export interface GcPlan {
 
 const PHASE_REACHABLE = 1;
 const PHASE_ROOT = 2;
+/** Score histogram resolution: scores run from 0 to 3 (phase + a score in [0, 1]). */
+const BINS_PER_UNIT = 4096;
+const HIST_BINS = 3 * BINS_PER_UNIT;
+/** Monotone in the score, so a bin's segments all score below the next bin's. */
+function binOf(score: number): number {
+  const b = (score * BINS_PER_UNIT) | 0;
+  return b < HIST_BINS ? b : HIST_BINS - 1;
+}
 
 /** Builds a GC plan. Pure: changes nothing. */
 export function plan(t: SegmentTable, opts: PlanOptions, workingTokens: number): GcPlan {
@@ -274,14 +330,17 @@ export function plan(t: SegmentTable, opts: PlanOptions, workingTokens: number):
   let t2 = t1;
   if (targetTokens > 0) {
     // Score every working, unpinned segment into parallel arrays; the phase lifts reachable and root
-    // segments above every unreachable one, so the heap hands them out only after.
+    // segments above every unreachable one, so the heap hands them out only after. The same pass adds
+    // each segment's tokens to a histogram of scores, which tells below which score the target is met:
+    // only the segments under that line go into the heap (tens of thousands, not a million).
     const end = t.end;
     const scores = new Float64Array(t.count);
     const ids = new Int32Array(t.count);
+    const hist = new Float64Array(HIST_BINS);
     let k = 0;
     // The same formula as scoreOf(), with the columns in locals and the transcendental parts tabled:
     // this loop runs once per working segment (a million times at scale).
-    const { alive, tier, flags, touched, type, inDegree, survivals } = t;
+    const { alive, tier, flags, touched, type, inDegree, survivals, tokens } = t;
     const reachedBy = m.reachedBy;
     const rootBits = m.rootBits;
     const decay = -Math.LN2 / halfLife;
@@ -297,9 +356,30 @@ export function plan(t: SegmentTable, opts: PlanOptions, workingTokens: number):
       const deg = inDegree[id];
       const ref = deg < REF_TABLE.length ? REF_TABLE[deg > 0 ? deg : 0] : 1;
       const gen = (f & FLAG_OLD) !== 0 ? Math.min(1, 0.5 + survivals[id] * 0.1) : 0;
-      scores[k] = phase + (0.45 * recency + 0.3 * TYPE_WEIGHT[type[id]] + 0.15 * ref + 0.1 * gen);
+      const score = phase + (0.45 * recency + 0.3 * TYPE_WEIGHT[type[id]] + 0.15 * ref + 0.1 * gen);
+      scores[k] = score;
       ids[k] = id;
       k++;
+      hist[binOf(score)] += tokens[id];
+    }
+    // The first bin at which the lowest scores add up to the target; everything above it stays out.
+    let cut = HIST_BINS - 1;
+    for (let b = 0, sum = 0; b < HIST_BINS; b++) {
+      sum += hist[b];
+      if (sum >= targetTokens) {
+        cut = b;
+        break;
+      }
+    }
+    if (cut < HIST_BINS - 1) {
+      let w = 0;
+      for (let r = 0; r < k; r++) {
+        if (binOf(scores[r]) > cut) continue;
+        scores[w] = scores[r];
+        ids[w] = ids[r];
+        w++;
+      }
+      k = w;
     }
     t2 = performance.now();
     const heap = new MinHeap(scores, ids, k);
