@@ -15,6 +15,7 @@ async function loadBenches(only: Set<string> | null): Promise<[string, Bench][]>
     ['gc', async () => (await import('./gc')).benchGc as Bench],
     ['search', async () => (await import('./search')).benchSearch as Bench],
     ['store', async () => (await import('./store')).benchStore as Bench],
+    ['open', async () => (await import('./open')).benchOpen as Bench],
   ];
   const out: [string, Bench][] = [];
   for (const [name, load] of all) if (!only || only.has(name)) out.push([name, await load()]);

@@ -26,6 +26,7 @@ import { createTokenCounter } from './tokens';
 import { composeSnapshot, SNAPSHOT_TAG, type TaskContext, type TaskInfo } from './tasks';
 import type { SearchHit, SearchRequest, SearchResult as IndexSearchResult } from './search/types';
 import { SearchIndex } from './search/searchIndex';
+import { loadTable, saveTableImage, type TableLoadReport } from './tableImage';
 
 /** What the engine needs of a full-text index: kept in step with every change, queried with filters. */
 export interface SearchBackend {
@@ -89,6 +90,13 @@ export interface EngineOptions {
   searchDir?: string;
   /** Reports index build progress (done, total). */
   onSearchProgress?: (done: number, total: number | undefined) => void;
+  /**
+   * Save the table's image beside a durable store on close and load it at open when current (default true;
+   * tableImage.ts). Off: the table is always scanned from the store.
+   */
+  tableImage?: boolean;
+  /** Problems handled without failing (an untrusted table image, a failed image save); also in `tableLoad`. */
+  onWarning?: (warning: ContextGcError) => void;
 }
 
 /** What every mutation answers: what changed and what it did to the working set. */
@@ -157,6 +165,10 @@ export class ContextEngine {
   private searchDir: string | undefined;
   private searchIndex: SearchIndex | undefined;
   private indexBuild: Promise<void> = Promise.resolve();
+  /** How the table was filled at open (image or scan, times, warnings). */
+  tableLoad!: TableLoadReport;
+  private readonly tableImage: boolean;
+  private readonly onWarning: ((warning: ContextGcError) => void) | undefined;
 
   private constructor(
     readonly store: SegmentStore,
@@ -168,6 +180,8 @@ export class ContextEngine {
     this.configure(opts.settings ?? {});
     this.counter = opts.tokenCounter ?? createTokenCounter(opts.encoding ?? 'o200k_base');
     this.project = opts.project ?? 'default';
+    this.tableImage = opts.tableImage !== false;
+    this.onWarning = opts.onWarning;
   }
 
   /** Loads the table from the store. The store stays usable by the caller only through the engine. */
@@ -205,16 +219,12 @@ export class ContextEngine {
   }
 
   private load(): void {
-    const t = this.table;
-    let maxId = 0;
-    this.store.scanMeta((meta) => {
-      t.put(meta);
-      if (meta.id > maxId) maxId = meta.id;
-    });
-    this.nextId = Math.max(Number(this.store.getKv(KV_NEXT_ID) ?? 1), maxId + 1);
+    this.changeSeq = Number(this.store.getKv(KV_CHANGE_SEQ) ?? 0);
+    this.tableLoad = loadTable(this.store, this.table, this.changeSeq, this.tableImage);
+    for (const w of this.tableLoad.warnings) this.onWarning?.(w);
+    this.nextId = Math.max(Number(this.store.getKv(KV_NEXT_ID) ?? 1), this.table.end);
     this.currentTaskId = this.store.getKv(KV_CURRENT_TASK) ?? null;
     this.tasks = JSON.parse(this.store.getKv(KV_TASKS) ?? '{}') as Record<string, TaskInfo>;
-    this.changeSeq = Number(this.store.getKv(KV_CHANGE_SEQ) ?? 0);
     this.recomputeTotals();
   }
 
@@ -406,6 +416,7 @@ export class ContextEngine {
     t.chars[sid] = text.length;
     t.touched[sid] = now;
     t.setHash(sid, hash);
+    t.encoding[sid] = ENCODINGS.indexOf(this.counter.encoding);
     const delta = t.tier[sid] === TIER_WORKING ? tokens - old.tokens : 0;
     this.workingTokens += delta;
     this.onIndex?.update(sid, text, old.filePath, old.tags);
@@ -842,10 +853,23 @@ export class ContextEngine {
     this.closed = true;
     this.listeners.clear();
     try {
+      this.saveTableImage();
       const idx = this.searchIndex;
       if (idx && this.searchDir && !idx.stats().building) await idx.save(this.searchDir, this.changeSeq);
     } finally {
       await this.store.close();
+    }
+  }
+
+  /** Writes the table image beside a writable durable store; a failure only costs the next open a scan. */
+  private saveTableImage(): void {
+    const dir = this.store.dir;
+    if (!this.tableImage || !dir || this.store.readOnly) return;
+    try {
+      saveTableImage(dir, this.table, this.changeSeq);
+    } catch (err) {
+      this.onWarning?.(new ContextGcError('io_error', `Could not save the table image in ${dir}: ${(err as Error).message}. ` +
+        'Nothing is lost; the next open rebuilds the table from the store (slower).', { dir }));
     }
   }
 

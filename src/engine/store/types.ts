@@ -8,6 +8,10 @@ import type { Segment, SegmentMeta } from '../model';
 export type SegmentPatch = { id: number } & Partial<Omit<Segment, 'id'>>;
 
 export interface SegmentStore {
+  /** The directory of a durable store (derived caches such as the engine's table image live there). */
+  readonly dir?: string;
+  /** True when the store cannot be changed (then nothing may be written beside it either). */
+  readonly readOnly?: boolean;
   /** Visit the metadata of every stored segment in ascending id order (used once, at open). */
   scanMeta(visit: (meta: SegmentMeta) => void): void;
   /** Text of one segment, or undefined when there is no such segment. */

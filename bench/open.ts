@@ -1,0 +1,228 @@
+// Open-to-searchable, end to end, the way the product opens a workspace (src/cli/open.ts, the host's worker):
+// a real store of n corpus segments on disk with its saved search index, built through ContextEngine and
+// closed cleanly; then, timed from nothing to the first search answered from the complete index:
+//   store open (snapshot load + journal replay) -> ContextEngine.open (table load + search index load) -> search.
+// Measured in the same run:
+//   - with the table image (tableImage.ts) — the product path;
+//   - baseline: the same open with the table scanned row by row from SQLite (the path before the image);
+//   - after an unclean stop: changes committed, then the process "dies" (store released without snapshot,
+//     without the engine's close: no table image, the saved index is stale) -> journal replay + scan + full
+//     index rebuild before the first complete search.
+// Tables from the image and from the scan are compared column by column (checksums) in the run.
+// Page cache is warm (the store was just written); a cold disk adds the file reads.
+// Usage: benchOpen(n) from bench/run.ts (`npm run bench -- --sizes 100000 --only open --out ''`).
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ContextEngine } from '../src/engine/engine';
+import type { NewSegment, TokenCounter } from '../src/engine/model';
+import { openSqliteStore, type SqliteStore } from '../src/engine/store/sqlite';
+import type { SegmentTable } from '../src/engine/table';
+import { tableImagePath } from '../src/engine/tableImage';
+import { crc32 } from '../src/engine/store/journal';
+import { generateCorpus } from './corpus';
+import { rng } from './search';
+import type { CorpusItem } from './store';
+import { isEntry, memory, type Row } from './stats';
+
+export interface OpenBenchOptions {
+  /** Timed opens per path (default 3 below 1M, 1 at 1M: each clean close saves the index, ~3 s at 1M). */
+  reps?: number;
+  /** Where the store goes (default: a temp dir, removed afterwards). */
+  dir?: string;
+  log?: (line: string) => void;
+}
+
+const BATCH = 1000;
+const QUERY = { query: 'config error', limit: 20 };
+
+/** Builds with chars/4 token counts: the real counter would add minutes at 1M and open never counts. */
+const roughCounter: TokenCounter = { encoding: 'o200k_base', count: (text) => Math.max(1, Math.ceil(text.length / 4)) };
+
+/** Refs are corpus indexes of earlier items; only those already stored (below `firstOfBatch`) are kept. */
+function toNew(c: CorpusItem, firstOfBatch: number): NewSegment {
+  return {
+    // The corpus has a few whitespace-only outputs; the engine refuses empty text.
+    text: c.text.trim() ? c.text : '(empty output)',
+    type: c.type,
+    taskId: c.taskId ?? null,
+    filePath: c.filePath ?? null,
+    lineStart: c.lineStart ?? null,
+    lineEnd: c.lineEnd ?? null,
+    tags: c.tags ?? [],
+    source: c.source ?? 'agent',
+    refs: (c.refs ?? []).map((index) => index + 1).filter((r) => r < firstOfBatch),
+    createdAt: c.createdAt,
+  };
+}
+
+interface Opened {
+  engine: ContextEngine;
+  store: SqliteStore;
+  storeMs: number;
+  snapshotMs: number;
+  replayMs: number;
+  replayed: number;
+  engineMs: number;
+  tableMs: number;
+  tableSource: string;
+  searchMs: number;
+  firstQueryMs: number;
+  totalMs: number;
+  rssMb: number;
+  hits: number;
+}
+
+/** Store open -> engine open -> wait for the complete index -> first search. Everything the product does. */
+async function openTimed(storeDir: string, searchDir: string, tableImage: boolean): Promise<Opened> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const t0 = performance.now();
+  const store = await openSqliteStore(storeDir, { purpose: 'bench' });
+  const t1 = performance.now();
+  const engine = await ContextEngine.open({ store, searchDir, tableImage });
+  const t2 = performance.now();
+  await engine.whenSearchReady();
+  const t3 = performance.now();
+  const res = engine.search(QUERY);
+  const t4 = performance.now();
+  const r = store.openReport;
+  return {
+    engine, store, storeMs: t1 - t0, snapshotMs: r.snapshotMs, replayMs: r.replayMs, replayed: r.replayedRecords,
+    engineMs: t2 - t1, tableMs: engine.tableLoad.ms, tableSource: engine.tableLoad.source,
+    searchMs: t2 - t1 - engine.tableLoad.ms + (t3 - t2), firstQueryMs: t4 - t3, totalMs: t4 - t0,
+    rssMb: Math.round(process.memoryUsage().rss / 1048576), hits: res.total,
+  };
+}
+
+/** A checksum per column of the table (to tell a table from the image and one from the scan apart). */
+function tableDigest(t: SegmentTable): string {
+  const cols = [t.alive, t.type, t.tier, t.flags, t.source, t.encoding, t.survivals, t.tokens, t.chars, t.task, t.file,
+    t.lineStart, t.lineEnd, t.inDegree, t.hashHi, t.hashLo, t.created, t.touched];
+  const parts = cols.map((a) => crc32(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
+  const lists = (xs: (Int32Array | undefined)[]): number => {
+    const flat: number[] = [];
+    for (let id = 0; id < t.end; id++) flat.push(xs[id]?.length ?? 0, ...(xs[id] ?? []));
+    return crc32(new Uint8Array(Int32Array.from(flat).buffer));
+  };
+  const strings = [t.tasks.values, t.files.values, t.tagNames.values].map((v) => crc32(Buffer.from(JSON.stringify(v))));
+  return [...parts, lists(t.tags), lists(t.refs), ...strings, t.end, t.count, t.capacity].join(',');
+}
+
+const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
+function phases(o: Opened): string {
+  return `store open ${fmt(o.storeMs)} (snapshot ${fmt(o.snapshotMs)}, replay ${fmt(o.replayMs)}${o.replayed ? ` of ${o.replayed} records` : ''}) + ` +
+    `table ${fmt(o.tableMs)} (${o.tableSource}) + search index ${fmt(o.searchMs)} + first query ${fmt(o.firstQueryMs)} ms; RSS ${o.rssMb} MB`;
+}
+
+export async function benchOpen(n: number, opts: OpenBenchOptions = {}): Promise<Row[]> {
+  const log = opts.log ?? ((l: string) => console.log(`  [open] ${l}`));
+  const reps = opts.reps ?? (n >= 1_000_000 ? 1 : 3);
+  const root = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-bench-open-'));
+  const storeDir = path.join(root, 'store');
+  const searchDir = path.join(root, 'search');
+  const rows: Row[] = [];
+  const row = (op: string, ms: number, note: string, baseline: number | '' = ''): Row => ({
+    bench: 'open', n, op, p50: ms, p95: '', p99: '', baseline, ratio: typeof baseline === 'number' ? baseline / ms : '', note,
+  });
+  try {
+    // ---- build: adds through the engine (index kept in step), some stashed / pinned / deleted, clean close
+    const tb = performance.now();
+    let engine = await ContextEngine.open({ store: await openSqliteStore(storeDir, { purpose: 'bench', snapshotThresholdBytes: 2 ** 45 }), searchDir, tokenCounter: roughCounter });
+    const r = rng(7);
+    let batch: NewSegment[] = [];
+    let id = 0;
+    const flush = async (): Promise<void> => {
+      const metas = await engine.addMany(batch);
+      batch = [];
+      const stash = metas.filter(() => r() < 0.7).map((m) => m.id);
+      if (stash.length) await engine.stash(stash);
+      const pin = metas.filter((m) => !stash.includes(m.id) && r() < 0.02).map((m) => m.id);
+      if (pin.length) await engine.pin(pin);
+    };
+    for (const c of generateCorpus(n, { seed: 11 })) {
+      batch.push(toNew(c, id - batch.length + 1));
+      id++;
+      if (batch.length === BATCH) await flush();
+      if (id >= n) break;
+    }
+    if (batch.length) await flush();
+    const gone: number[] = [];
+    for (let k = 0; k < Math.max(1, Math.floor(n / 1000)); k++) {
+      const x = 1 + Math.floor(r() * n);
+      if (engine.has(x) && !engine.table.isPinned(x)) gone.push(x);
+    }
+    await engine.delete([...new Set(gone)], { confirm: true });
+    const segments = engine.table.count;
+    const tc = performance.now();
+    await engine.close();
+    const closeMs = performance.now() - tc;
+    const imageBytes = fs.statSync(tableImagePath(storeDir)).size;
+    log(`built ${segments} segments in ${((performance.now() - tb) / 1000).toFixed(0)} s; clean close ${fmt(closeMs)} ms; table image ${(imageBytes / 1048576).toFixed(1)} MB`);
+
+    // ---- clean open with the image, and the baseline scan, alternating
+    const withImage: Opened[] = [];
+    const withScan: Opened[] = [];
+    let imageDigest = '';
+    let scanDigest = '';
+    for (let k = 0; k < reps; k++) {
+      const a = await openTimed(storeDir, searchDir, true);
+      if (a.tableSource !== 'image') throw new Error(`the table image was not used: ${a.engine.tableLoad.warnings.map((w) => w.message).join('; ') || a.engine.tableLoad.imageRefused}`);
+      imageDigest = tableDigest(a.engine.table);
+      const tClose = performance.now();
+      await a.engine.close();
+      log(`image open: ${fmt(a.totalMs)} ms = ${phases(a)}; close ${fmt(performance.now() - tClose)} ms`);
+      withImage.push(a);
+      const b = await openTimed(storeDir, searchDir, false);
+      scanDigest = tableDigest(b.engine.table);
+      await b.engine.close();
+      log(`scan open: ${fmt(b.totalMs)} ms = ${phases(b)}`);
+      withScan.push(b);
+    }
+    const best = (xs: Opened[]): Opened => xs.find((o) => o.totalMs === median(xs.map((x) => x.totalMs)))!;
+    const img = best(withImage);
+    const scan = best(withScan);
+    const same = imageDigest === scanDigest;
+    rows.push(row('open-to-searchable (table image)', img.totalMs,
+      `${segments} segments; ${phases(img)}; baseline = same open with the table scanned from SQLite: ${phases(scan)}; ` +
+      `median of ${reps}; tables from image and scan ${same ? 'identical' : 'DIFFER'}`, scan.totalMs));
+    rows.push(row('table load: image vs scan', img.tableMs,
+      `image ${(imageBytes / 1048576).toFixed(1)} MB read + checked (CRC-32) + decoded; scan ${fmt(scan.tableMs)} ms = ${((scan.tableMs * 1000) / segments).toFixed(2)} µs/row`, scan.tableMs));
+    rows.push(row('clean close (snapshot + index + table image)', closeMs, 'after the build; the table image is written on every clean close'));
+
+    // ---- unclean stop: durable changes, then no engine close (no image, stale index), store released
+    const u = await openTimed(storeDir, searchDir, true);
+    engine = u.engine;
+    const adds = Math.min(1000, Math.max(10, Math.floor(n / 100)));
+    for (let k = 0; k < adds; k++) await engine.add({ text: `after the last clean close: change ${k} of the unclean session`, type: 'note' });
+    await engine.stash(Array.from({ length: adds }, (_, k) => segments + k + 1).filter((x) => engine.has(x)));
+    await u.store.close({ snapshot: false });
+    const crashed = await openTimed(storeDir, searchDir, true);
+    log(`after unclean stop: ${fmt(crashed.totalMs)} ms = ${phases(crashed)}`);
+    rows.push(row('open-to-searchable after an unclean stop', crashed.totalMs,
+      `${adds * 2} changes after the last clean close, then no close: journal replay + table ${crashed.tableSource} (${crashed.engine.tableLoad.imageRefused}) + ` +
+      `full index rebuild; ${phases(crashed)}`));
+    const cu = performance.now();
+    await crashed.engine.close();
+    log(`close after recovery ${fmt(performance.now() - cu)} ms`);
+    const mem = memory();
+    rows.push(row('memory after close', mem.heapMb, `heap ${mem.heapMb} MB, RSS ${mem.rssMb} MB (peak RSS during the image open ${img.rssMb} MB)`));
+    return rows;
+  } finally {
+    if (!opts.dir) fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+if (isEntry('open')) {
+  benchOpen(Number(process.argv[2] ?? 100_000)).then(
+    (rows) => {
+      for (const x of rows) console.log(`${x.op}: ${typeof x.p50 === 'number' ? x.p50.toFixed(1) : x.p50} ms (baseline ${x.baseline}) ${x.note}`);
+    },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,419 @@
+// The segment table's image: every column of the SegmentTable written to one file when the engine closes
+// cleanly, so the next open restores the table in about a tenth of a second instead of scanning every row
+// out of SQLite (~2.5 s at 1M segments: sql.js steps each row and column through WASM calls, which no
+// tuning of the scan brings near a typed-array read; measured in bench/open.ts).
+//
+// The image is a cache, never a source of truth. It is used only when all of these hold:
+//   - the header's magic, format version and checksum are right, the body is exactly as long as the header
+//     says and passes its CRC-32, and every code and offset in it is in range (truncated, damaged and
+//     other-version files are refused);
+//   - its watermark equals the store's change counter (the engine's changeSeq, kv "changeSeq").
+// On top of that, a writable open removes the file once it has read it: only a session that ends in a clean
+// close leaves an image, so after a crash or kill the next open scans even if something changed the store
+// without moving the counter. A refused image is reported as a warning, removed (writable opens) and the
+// table comes from the scan.
+//
+// The image holds what a scan would build, not the live table's history: strings re-interned in first-use
+// order over the live rows, dead rows at their defaults, postings and in-degrees rebuilt from the columns.
+// So a table loaded from the image equals a scanned one column by column (test/engine/table-image.test.ts).
+//
+// File layout (little-endian). Header, 32 bytes:
+//   "CGC-TIMG", u32 format version, u32 JSON length, u32 body length lo, u32 hi, u32 CRC-32 of the body,
+//   u32 CRC-32 of the 28 header bytes before it.
+// Body: JSON (watermark, rows, strings, section table), zero-padded to an 8-byte boundary of the file, then
+// the sections (each 8-byte aligned): the row columns [0, end), then tags and refs as CSR (offsets [end + 1], values).
+// Written as temp file -> fsync -> rename -> fsync(dir).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ContextGcError } from './model';
+import { crc32, fsyncDir } from './store/journal';
+import type { SegmentStore } from './store/types';
+import { SegmentTable } from './table';
+
+export const TABLE_IMAGE_FILE = 'table.img';
+const MAGIC = 'CGC-TIMG';
+export const TABLE_IMAGE_VERSION = 1;
+const HEADER_BYTES = 32;
+const NONE = -1;
+
+type Column = 'alive' | 'type' | 'tier' | 'flags' | 'source' | 'encoding' | 'survivals' | 'tokens' | 'chars' | 'task' | 'file' |
+  'lineStart' | 'lineEnd' | 'hashHi' | 'hashLo' | 'created' | 'touched';
+type ColumnArray = Uint8Array | Uint16Array | Int32Array | Uint32Array | Float64Array;
+type ColumnCtor = { new (n: number): ColumnArray; new (b: ArrayBuffer, off: number, n: number): ColumnArray; BYTES_PER_ELEMENT: number };
+
+/** The table's row columns (inDegree is derived from refs and rebuilt). Columns holding -1 for "none" say so. */
+const COLUMNS: readonly (readonly [Column, ColumnCtor, number])[] = [
+  ['alive', Uint8Array, 0], ['type', Uint8Array, 0], ['tier', Uint8Array, 0], ['flags', Uint8Array, 0], ['source', Uint8Array, 0],
+  ['encoding', Uint8Array, 0], ['survivals', Uint16Array, 0], ['tokens', Int32Array, 0], ['chars', Int32Array, 0],
+  ['task', Int32Array, NONE], ['file', Int32Array, NONE], ['lineStart', Int32Array, NONE], ['lineEnd', Int32Array, NONE],
+  ['hashHi', Uint32Array, 0], ['hashLo', Uint32Array, 0], ['created', Float64Array, 0], ['touched', Float64Array, 0],
+];
+
+interface ImageJson {
+  watermark: number;
+  /** One past the highest live id (1 when empty). */
+  end: number;
+  count: number;
+  tasks: string[];
+  files: string[];
+  tags: string[];
+  /** name -> [byte offset from the first 8-byte boundary after the JSON, element count]. */
+  sections: Record<string, [number, number]>;
+}
+
+export function tableImagePath(dir: string): string {
+  return path.join(dir, TABLE_IMAGE_FILE);
+}
+
+const align8 = (n: number): number => (n + 7) & ~7;
+
+/** Maps a live table's string codes to the codes a scan would assign (first use over live rows, ascending id). */
+class Remap {
+  readonly map: Int32Array;
+  readonly values: string[] = [];
+  constructor(private readonly from: readonly string[]) {
+    this.map = new Int32Array(from.length).fill(NONE);
+  }
+  code(old: number): number {
+    let c = this.map[old];
+    if (c === NONE) {
+      c = this.map[old] = this.values.length;
+      this.values.push(this.from[old]);
+    }
+    return c;
+  }
+}
+
+/** Serializes `table` as the image a scan of the same store would produce, tagged with `watermark`. */
+export function encodeTableImage(table: SegmentTable, watermark: number): Uint8Array {
+  const t = table;
+  let end = t.end;
+  while (end > 1 && t.alive[end - 1] !== 1) end--;
+  const tasks = new Remap(t.tasks.values);
+  const files = new Remap(t.files.values);
+  const tagNames = new Remap(t.tagNames.values);
+  const cols = new Map<Column, ColumnArray>();
+  for (const [name, Ctor, fill] of COLUMNS) {
+    const a = new Ctor(end);
+    if (fill !== 0) a.fill(fill);
+    cols.set(name, a);
+  }
+  const col = <T extends ColumnArray>(name: Column): T => cols.get(name) as T;
+  const [alive, type, tier, flags, source, encoding] = (['alive', 'type', 'tier', 'flags', 'source', 'encoding'] as const).map((c) => col<Uint8Array>(c));
+  const survivals = col<Uint16Array>('survivals');
+  const [tokens, chars, task, file, lineStart, lineEnd] = (['tokens', 'chars', 'task', 'file', 'lineStart', 'lineEnd'] as const).map((c) => col<Int32Array>(c));
+  const [hashHi, hashLo] = [col<Uint32Array>('hashHi'), col<Uint32Array>('hashLo')];
+  const [created, touched] = [col<Float64Array>('created'), col<Float64Array>('touched')];
+  const tagOff = new Int32Array(end + 1);
+  const refOff = new Int32Array(end + 1);
+  let tagN = 0;
+  let refN = 0;
+  let count = 0;
+  for (let id = 1; id < end; id++) {
+    tagOff[id] = tagN;
+    refOff[id] = refN;
+    if (t.alive[id] !== 1) continue;
+    count++;
+    tagN += t.tags[id]?.length ?? 0;
+    refN += t.refs[id]?.length ?? 0;
+  }
+  tagOff[end] = tagN;
+  refOff[end] = refN;
+  const tagVal = new Int32Array(tagN);
+  const refVal = new Int32Array(refN);
+  for (let id = 1; id < end; id++) {
+    if (t.alive[id] !== 1) continue;
+    alive[id] = 1;
+    type[id] = t.type[id];
+    tier[id] = t.tier[id];
+    flags[id] = t.flags[id];
+    source[id] = t.source[id];
+    encoding[id] = t.encoding[id];
+    survivals[id] = t.survivals[id];
+    tokens[id] = t.tokens[id];
+    chars[id] = t.chars[id];
+    // The same interning order as put(): task, file, then the tags in list order (separate interners).
+    task[id] = t.task[id] === NONE ? NONE : tasks.code(t.task[id]);
+    file[id] = t.file[id] === NONE ? NONE : files.code(t.file[id]);
+    lineStart[id] = t.lineStart[id];
+    lineEnd[id] = t.lineEnd[id];
+    hashHi[id] = t.hashHi[id];
+    hashLo[id] = t.hashLo[id];
+    created[id] = t.created[id];
+    touched[id] = t.touched[id];
+    const tg = t.tags[id];
+    if (tg) for (let k = 0; k < tg.length; k++) tagVal[tagOff[id] + k] = tagNames.code(tg[k]);
+    const rf = t.refs[id];
+    if (rf) refVal.set(rf, refOff[id]);
+  }
+  const arrays: [string, ColumnArray][] = [...cols, ['tagOff', tagOff], ['tagVal', tagVal], ['refOff', refOff], ['refVal', refVal]];
+  const json: ImageJson = { watermark, end, count, tasks: tasks.values, files: files.values, tags: tagNames.values, sections: {} };
+  let rel = 0;
+  for (const [name, a] of arrays) {
+    json.sections[name] = [rel, a.length];
+    rel = align8(rel + a.byteLength);
+  }
+  const jsonBytes = Buffer.from(JSON.stringify(json));
+  const dataStart = align8(HEADER_BYTES + jsonBytes.length);
+  const out = new Uint8Array(new ArrayBuffer(dataStart + rel));
+  out.set(jsonBytes, HEADER_BYTES);
+  for (const [name, a] of arrays) out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), dataStart + json.sections[name]![0]);
+  const body = out.subarray(HEADER_BYTES);
+  const h = Buffer.from(out.buffer, 0, HEADER_BYTES);
+  h.write(MAGIC, 0, 'latin1');
+  h.writeUInt32LE(TABLE_IMAGE_VERSION, 8);
+  h.writeUInt32LE(jsonBytes.length, 12);
+  h.writeUInt32LE(body.length % 0x100000000, 16);
+  h.writeUInt32LE(Math.floor(body.length / 0x100000000), 20);
+  h.writeUInt32LE(crc32(body), 24);
+  h.writeUInt32LE(crc32(out.subarray(0, 28)), 28);
+  return out;
+}
+
+/** Writes the image of `table` to `dir/table.img` (temp file, fsync, rename, fsync dir). */
+export function saveTableImage(dir: string, table: SegmentTable, watermark: number): { bytes: number; ms: number } {
+  const t0 = performance.now();
+  const image = encodeTableImage(table, watermark);
+  const target = tableImagePath(dir);
+  const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    for (let off = 0; off < image.length; ) off += fs.writeSync(fd, image, off, Math.min(64 << 20, image.length - off));
+    fs.fsyncSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, target);
+  fsyncDir(dir);
+  return { bytes: image.length, ms: performance.now() - t0 };
+}
+
+/** Why an image was refused (the message of the warning). */
+class ImageRefused extends Error {}
+
+function readWhole(file: string): Uint8Array | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ImageRefused(`it cannot be read (${(err as Error).message})`);
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    // Own ArrayBuffer at offset 0, so the sections' typed-array views are aligned.
+    const buf = new Uint8Array(new ArrayBuffer(size));
+    for (let off = 0; off < size; ) {
+      const n = fs.readSync(fd, buf, off, size - off, off);
+      if (n === 0) return buf.subarray(0, off);
+      off += n;
+    }
+    return buf;
+  } catch (err) {
+    throw new ImageRefused(`it cannot be read (${(err as Error).message})`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Checks an image's framing and checksums and returns its JSON part. Throws ImageRefused. */
+function checkImage(buf: Uint8Array): ImageJson {
+  if (buf.length < HEADER_BYTES) throw new ImageRefused(`it is ${buf.length} bytes long, too short to be a table image`);
+  const h = Buffer.from(buf.buffer, buf.byteOffset, HEADER_BYTES);
+  if (h.toString('latin1', 0, 8) !== MAGIC) throw new ImageRefused('it does not start like a table image');
+  if (crc32(buf.subarray(0, 28)) !== h.readUInt32LE(28)) throw new ImageRefused('its header fails its checksum');
+  const version = h.readUInt32LE(8);
+  if (version !== TABLE_IMAGE_VERSION) throw new ImageRefused(`it has format version ${version}, this version reads ${TABLE_IMAGE_VERSION}`);
+  const bodyLen = h.readUInt32LE(16) + h.readUInt32LE(20) * 0x100000000;
+  if (bodyLen !== buf.length - HEADER_BYTES) throw new ImageRefused(`its header says ${bodyLen} bytes of body but the file holds ${buf.length - HEADER_BYTES} (cut short or appended to)`);
+  const body = buf.subarray(HEADER_BYTES);
+  if (crc32(body) !== h.readUInt32LE(24)) throw new ImageRefused('its contents fail their checksum');
+  const jsonLen = h.readUInt32LE(12);
+  if (jsonLen > body.length) throw new ImageRefused('its header points past its end');
+  return JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + HEADER_BYTES, jsonLen).toString('utf8')) as ImageJson;
+}
+
+/** A section's typed view over the file buffer, its place and size checked. */
+function section<T extends ColumnArray>(buf: Uint8Array, json: ImageJson, name: string, Ctor: ColumnCtor, length: number | undefined): T {
+  const s = json.sections[name];
+  if (!Array.isArray(s) || s.length !== 2) throw new ImageRefused(`its ${name} section is missing`);
+  const [rel, n] = s;
+  const off = align8(HEADER_BYTES + jsonLength(buf)) + rel;
+  if (!Number.isInteger(rel) || !Number.isInteger(n) || n < 0) throw new ImageRefused(`its ${name} section is malformed`);
+  if (length !== undefined && n !== length) throw new ImageRefused(`its ${name} section holds ${n} entries, expected ${length}`);
+  if (off % 8 !== 0 || off < HEADER_BYTES || off + n * Ctor.BYTES_PER_ELEMENT > buf.length) throw new ImageRefused(`its ${name} section lies outside the file`);
+  return new Ctor(buf.buffer as ArrayBuffer, buf.byteOffset + off, n) as T;
+}
+
+function jsonLength(buf: Uint8Array): number {
+  return Buffer.from(buf.buffer, buf.byteOffset, HEADER_BYTES).readUInt32LE(12);
+}
+
+function checkCodes(values: Int32Array, from: number, to: number, limit: number, what: string): void {
+  for (let i = from; i < to; i++) {
+    const v = values[i];
+    if (v !== NONE && (v < 0 || v >= limit)) throw new ImageRefused(`its ${what} codes are out of range`);
+  }
+}
+
+function checkOffsets(off: Int32Array, values: number, what: string): void {
+  if (off[0] !== 0) throw new ImageRefused(`its ${what} offsets are inconsistent`);
+  for (let i = 1; i < off.length; i++) if (off[i] < off[i - 1]) throw new ImageRefused(`its ${what} offsets are inconsistent`);
+  if (off[off.length - 1] !== values) throw new ImageRefused(`its ${what} offsets are inconsistent`);
+}
+
+/**
+ * Fills the empty `table` from the image in `buf` when it is sound and carries `watermark`. Throws
+ * ImageRefused (the table untouched) otherwise: nothing is assigned until every check has passed.
+ */
+export function decodeTableImage(buf: Uint8Array, watermark: number, table: SegmentTable): void {
+  const json = checkImage(buf);
+  if (json.watermark !== watermark) {
+    throw new ImageRefused(`it was saved at change ${json.watermark} but the store is at change ${watermark} (it is stale)`);
+  }
+  const end = json.end;
+  if (!Number.isInteger(end) || end < 1 || !Array.isArray(json.tasks) || !Array.isArray(json.files) || !Array.isArray(json.tags) ||
+    typeof json.sections !== 'object' || json.sections === null || json.count !== Math.floor(json.count)) {
+    throw new ImageRefused('its description is malformed');
+  }
+  if (table.end !== 1 || table.count !== 0) throw new Error('decodeTableImage needs an empty table');
+  const views = new Map<Column, ColumnArray>();
+  for (const [name, Ctor] of COLUMNS) views.set(name, section(buf, json, name, Ctor, end));
+  const tagOff = section<Int32Array>(buf, json, 'tagOff', Int32Array, end + 1);
+  const refOff = section<Int32Array>(buf, json, 'refOff', Int32Array, end + 1);
+  const tagVal = section<Int32Array>(buf, json, 'tagVal', Int32Array, undefined);
+  const refVal = section<Int32Array>(buf, json, 'refVal', Int32Array, undefined);
+  checkOffsets(tagOff, tagVal.length, 'tag');
+  checkOffsets(refOff, refVal.length, 'reference');
+  checkCodes(views.get('task') as Int32Array, 0, end, json.tasks.length, 'task');
+  checkCodes(views.get('file') as Int32Array, 0, end, json.files.length, 'file');
+  checkCodes(tagVal, 0, tagVal.length, json.tags.length, 'tag');
+  const alive = views.get('alive') as Uint8Array;
+  let count = 0;
+  for (let id = 1; id < end; id++) if (alive[id] === 1) count++;
+  if (count !== json.count || alive[0] !== 0 || (end > 1 && alive[end - 1] !== 1)) throw new ImageRefused('its row count does not match its rows');
+  for (let i = 0; i < refVal.length; i++) {
+    const r = refVal[i];
+    if (r < 1 || r >= end) throw new ImageRefused('its references point outside the table');
+  }
+
+  // Sound: build the arrays at the capacity a scan would reach, then assign.
+  let capacity = 0;
+  if (end > 1) {
+    capacity = 1024;
+    while (capacity <= end - 1) capacity *= 2;
+  }
+  const cols = new Map<Column, ColumnArray>();
+  for (const [name, Ctor, fill] of COLUMNS) {
+    const a = new Ctor(capacity);
+    if (fill !== 0) a.fill(fill);
+    if (capacity > 0) a.set(views.get(name)!);
+    cols.set(name, a);
+  }
+  const inDegree = new Int32Array(capacity);
+  for (let i = 0; i < refVal.length; i++) inDegree[refVal[i]]++;
+  // Lists are views into two compact copies (one buffer each), not a million separate buffers.
+  const tagStore = tagVal.slice();
+  const refStore = refVal.slice();
+  const tags: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(end > 1 ? end : 0);
+  const refs: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(end > 1 ? end : 0);
+  for (let id = 1; id < end; id++) {
+    if (alive[id] !== 1) continue;
+    const t0 = tagOff[id];
+    const t1 = tagOff[id + 1];
+    tags[id] = t1 > t0 ? tagStore.subarray(t0, t1) : undefined;
+    const r0 = refOff[id];
+    const r1 = refOff[id + 1];
+    refs[id] = r1 > r0 ? refStore.subarray(r0, r1) : undefined;
+  }
+
+  const t = table;
+  for (const [name] of COLUMNS) (t as unknown as Record<Column, ColumnArray>)[name] = cols.get(name)!;
+  t.inDegree = inDegree;
+  t.tags = tags;
+  t.refs = refs;
+  t.capacity = capacity;
+  t.end = end;
+  t.count = count;
+  for (const s of json.tasks) t.tasks.intern(s);
+  for (const s of json.files) t.files.intern(s);
+  for (const s of json.tags) t.tagNames.intern(s);
+  const task = t.task;
+  const file = t.file;
+  for (let id = 1; id < end; id++) {
+    if (alive[id] !== 1) continue;
+    if (task[id] !== NONE) t.byTask.add(task[id], id);
+    if (file[id] !== NONE) t.byFile.add(file[id], id);
+    const tg = tags[id];
+    if (tg) for (let k = 0; k < tg.length; k++) t.byTag.add(tg[k], id);
+  }
+}
+
+export interface TableLoadReport {
+  /** Where the table came from. */
+  source: 'image' | 'scan';
+  /** Why the image was not used (absent: there was none, e.g. after a crash or on first open). */
+  imageRefused?: 'absent' | 'disabled' | 'refused';
+  /** Total time to fill the table, and the image's part (read + check + decode) when one was tried. */
+  ms: number;
+  imageMs: number;
+  imageBytes: number;
+  /** An image that was there but not trusted (reason store_corrupt; details.file). */
+  warnings: ContextGcError[];
+}
+
+/**
+ * Fills the engine's empty `table` from the store: from `<store.dir>/table.img` when it is sound and its
+ * watermark is `watermark`, else by scanning every row. A writable store's image is removed once read
+ * (see the header); stray temp files of an interrupted save too.
+ */
+export function loadTable(store: SegmentStore, table: SegmentTable, watermark: number, useImage = true): TableLoadReport {
+  const t0 = performance.now();
+  const report: TableLoadReport = { source: 'scan', ms: 0, imageMs: 0, imageBytes: 0, warnings: [] };
+  const dir = store.dir;
+  if (!useImage || !dir) {
+    report.imageRefused = 'disabled';
+  } else {
+    const file = tableImagePath(dir);
+    const writable = store.readOnly !== true;
+    if (writable) removeTempImages(dir);
+    try {
+      const buf = readWhole(file);
+      if (!buf) {
+        report.imageRefused = 'absent';
+      } else {
+        report.imageBytes = buf.length;
+        decodeTableImage(buf, watermark, table);
+        report.source = 'image';
+      }
+    } catch (err) {
+      if (!(err instanceof ImageRefused) && !(err instanceof SyntaxError)) throw err;
+      report.imageRefused = 'refused';
+      report.warnings.push(new ContextGcError('store_corrupt', `The saved table image ${file} was not used: ${err.message}. ` +
+        'The table was rebuilt from the store instead (slower open, nothing lost); a new image is written at the next clean close.', { file }));
+    }
+    if (writable && report.imageRefused !== 'absent') removeImage(dir, file);
+    report.imageMs = performance.now() - t0;
+  }
+  if (report.source === 'scan') store.scanMeta((meta) => table.put(meta));
+  report.ms = performance.now() - t0;
+  return report;
+}
+
+/** Consumes the image (see the header). One that cannot be removed is left for the next open's checks. */
+function removeImage(dir: string, file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+    fsyncDir(dir);
+  } catch {
+    // e.g. a directory in its place: the watermark and checksums still guard every later open.
+  }
+}
+
+function removeTempImages(dir: string): void {
+  for (const name of fs.readdirSync(dir)) if (name.startsWith(`${TABLE_IMAGE_FILE}.tmp-`)) fs.rmSync(path.join(dir, name), { force: true });
+}

@@ -1,0 +1,322 @@
+// The table image (src/engine/tableImage.ts) over the real sql.js store on disk: a table loaded from the
+// image equals the table a scan builds, column by column, including postings, in-degrees, interners and
+// dead/stashed rows; a stale, truncated, corrupt, other-version or unreadable image is refused with an
+// exact warning and the table comes from the scan; the image is consumed by a writable open (an unclean
+// stop leaves none), kept by a read-only one.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ContextEngine, type EngineOptions } from '../../src/engine/engine';
+import { ContextGcError } from '../../src/engine/model';
+import { crc32 } from '../../src/engine/store/journal';
+import { openSqliteStore, openSqliteStoreReadOnly } from '../../src/engine/store/sqlite';
+import { MemoryStore } from '../../src/engine/store/memory';
+import type { SegmentTable } from '../../src/engine/table';
+import { TABLE_IMAGE_VERSION, tableImagePath } from '../../src/engine/tableImage';
+import { TestClock, words } from './helpers';
+import { tempDir } from './storeHelpers';
+
+const SUFFIX = 'The table was rebuilt from the store instead (slower open, nothing lost); a new image is written at the next clean close.';
+
+async function open(dir: string, opts: Partial<EngineOptions> = {}): Promise<ContextEngine> {
+  const store = await openSqliteStore(dir, { purpose: 'test', backgroundSnapshots: false });
+  return ContextEngine.open({ store, clock: new TestClock(), search: false, settings: { budget: 100_000 }, tokenCounter: { encoding: 'o200k_base', count: (t) => t.length }, ...opts });
+}
+
+/**
+ * A store with every kind of row: tags, refs, tasks, files, line ranges, pinned, stashed, old generation,
+ * deleted rows (also the highest ids, and one that others referred to), rewritten text, retagged rows,
+ * and strings interned by rows that are gone (so the live table's codes differ from a fresh scan's).
+ */
+async function buildStore(dir: string): Promise<{ changeSeq: string; metas: string }> {
+  const e = await open(dir);
+  await e.add({ text: 'gone first: interns task-gone, file gone.ts and tag gone', type: 'note', taskId: 'task-gone', filePath: 'src/gone.ts', tags: ['gone', 'shared'] });
+  await e.setCurrentTask('task-a');
+  for (let i = 0; i < 40; i++) {
+    await e.add({
+      text: `segment ${i}\n${words(5 + (i % 7), 'w' + (i % 3))}`,
+      type: (['code', 'log', 'message', 'note', 'decision'] as const)[i % 5],
+      taskId: i % 4 === 0 ? 'task-b' : undefined,
+      filePath: i % 3 === 0 ? `src/mod${i % 5}/f${i}.ts` : null,
+      lineStart: i % 3 === 0 ? i + 1 : undefined,
+      lineEnd: i % 3 === 0 ? i + 5 : undefined,
+      tags: i % 2 === 0 ? [`t${i % 6}`, 'shared'] : i % 5 === 0 ? ['only'] : [],
+      refs: i > 2 && i % 3 === 1 ? [i, i - 1] : [],
+      source: i % 2 ? 'agent' : 'editor',
+    });
+  }
+  await e.pin([3, 9]);
+  await e.stash([4, 5, 6, 10, 20, 30]);
+  await e.updateText(7, 'rewritten text of seven');
+  await e.setTags(8, ['late', 'shared']);
+  await e.setTags(12, []);
+  await e.applyGc({ ids: [11, 13] });
+  await e.delete([1, 15, 40, 41], { confirm: true });
+  await e.setCurrentTask('task-c', { stashPrevious: false });
+  await e.add({ text: 'in task c', type: 'message', tags: ['c'], refs: [2] });
+  await e.delete([42], { confirm: true });
+  const metas = JSON.stringify(liveMetas(e.table));
+  await e.close();
+  const store = await openSqliteStore(dir, { purpose: 'test' });
+  const changeSeq = store.getKv('changeSeq')!;
+  await store.close();
+  return { changeSeq, metas };
+}
+
+function liveMetas(t: SegmentTable): unknown[] {
+  const out: unknown[] = [];
+  for (let id = 1; id < t.end; id++) if (t.has(id)) out.push(t.meta(id));
+  return out;
+}
+
+const lists = (xs: (Int32Array | undefined)[], end: number): (number[] | undefined)[] => Array.from({ length: end }, (_, id) => (xs[id] ? Array.from(xs[id]) : undefined));
+
+/** Every field of two tables, column by column, plus what the postings answer for every key. */
+function assertSameTable(a: SegmentTable, b: SegmentTable): void {
+  assert.equal(a.end, b.end, 'end');
+  assert.equal(a.count, b.count, 'count');
+  assert.equal(a.capacity, b.capacity, 'capacity');
+  for (const col of ['alive', 'type', 'tier', 'flags', 'source', 'encoding', 'survivals', 'tokens', 'chars', 'task', 'file', 'lineStart', 'lineEnd', 'inDegree', 'hashHi', 'hashLo', 'created', 'touched'] as const) {
+    assert.deepStrictEqual(a[col], b[col], `column ${col}`);
+  }
+  assert.deepStrictEqual(lists(a.tags, a.end), lists(b.tags, b.end), 'tags');
+  assert.deepStrictEqual(lists(a.refs, a.end), lists(b.refs, b.end), 'refs');
+  assert.equal(a.tags.length, b.tags.length, 'tags length');
+  assert.equal(a.refs.length, b.refs.length, 'refs length');
+  assert.deepStrictEqual(a.tasks.values, b.tasks.values, 'task strings');
+  assert.deepStrictEqual(a.files.values, b.files.values, 'file strings');
+  assert.deepStrictEqual(a.tagNames.values, b.tagNames.values, 'tag strings');
+  a.tasks.values.forEach((_, code) => {
+    assert.deepStrictEqual(a.byTask.candidates(code), b.byTask.candidates(code), `task postings ${code}`);
+    assert.equal(a.byTask.sizeOf(code), b.byTask.sizeOf(code));
+  });
+  a.files.values.forEach((_, code) => {
+    assert.deepStrictEqual(a.byFile.candidates(code), b.byFile.candidates(code), `file postings ${code}`);
+    assert.equal(a.byFile.sizeOf(code), b.byFile.sizeOf(code));
+  });
+  a.tagNames.values.forEach((_, code) => {
+    assert.deepStrictEqual(a.byTag.candidates(code), b.byTag.candidates(code), `tag postings ${code}`);
+    assert.equal(a.byTag.sizeOf(code), b.byTag.sizeOf(code));
+  });
+  assert.deepStrictEqual(a.idsForFilePrefix('src/'), b.idsForFilePrefix('src/'));
+}
+
+/** Opens with the image turned off: the reference table, from the scan. */
+async function scanned(dir: string): Promise<SegmentTable> {
+  const e = await open(dir, { tableImage: false });
+  const t = e.table;
+  assert.equal(e.tableLoad.source, 'scan');
+  await e.close();
+  return t;
+}
+
+test('a table loaded from the image equals the scanned one column by column, and the live one row by row', async () => {
+  const dir = tempDir('timg');
+  const { metas } = await buildStore(dir);
+  assert.ok(fs.existsSync(tableImagePath(dir)), 'the clean close wrote the image');
+  const ref = await scanned(dir);
+
+  const e = await open(dir);
+  assert.equal(e.tableLoad.source, 'image');
+  assert.deepEqual(e.tableLoad.warnings, []);
+  assert.equal(e.tableLoad.imageRefused, undefined);
+  assert.equal(fs.existsSync(tableImagePath(dir)), false, 'a writable open consumes the image');
+  assertSameTable(e.table, ref);
+  assert.equal(JSON.stringify(liveMetas(e.table)), metas, 'the rows the engine had before closing');
+  // What was deleted stays deleted, stashed stays stashed, references to deleted rows are gone.
+  assert.deepEqual([1, 15, 40, 41, 42].map((id) => e.has(id)), [false, false, false, false, false]);
+  assert.equal(e.table.end, 40, 'the highest live id is 39 (40-42 were deleted)');
+  assert.equal(e.table.count, 37);
+  assert.deepEqual(e.list({ tier: 'stashed' }).map((m) => m.id), [4, 5, 6, 10, 11, 13, 20, 30]);
+  assert.deepEqual(e.list({ pinned: true }).map((m) => m.id), [3, 9]);
+  assert.deepEqual(e.getMeta(18).refs, [16], 'the reference to 15 was dropped when 15 was deleted');
+  assert.deepEqual(e.table.tasks.values, ['task-b', 'task-a'], 'interned in first use over live rows (task-gone and task-c only had deleted rows)');
+  assert.equal(e.table.tasks.lookup('task-gone'), undefined);
+  assert.equal(e.table.idsForTag('shared').length, 18, 'even rows 2-40, less 12 (retagged) and 40 (deleted)');
+  // The engine keeps working on the loaded table: ids continue after the deleted tail.
+  assert.equal((await e.add({ text: 'after reopen', type: 'note', tags: ['shared'] })).id, 43);
+  assert.equal(e.table.idsForTag('shared').at(-1), 43);
+  await e.close();
+
+  // Round trip through a second image: still equal to a scan.
+  const again = await open(dir);
+  assert.equal(again.tableLoad.source, 'image');
+  const t2 = again.table;
+  await again.close();
+  assertSameTable(t2, await scanned(dir));
+});
+
+test('an empty store writes and loads an empty image', async () => {
+  const dir = tempDir('timg-empty');
+  await (await open(dir)).close();
+  assert.ok(fs.existsSync(tableImagePath(dir)));
+  const e = await open(dir);
+  assert.equal(e.tableLoad.source, 'image');
+  assertSameTable(e.table, (await open(tempDir('timg-empty2'), { tableImage: false })).table);
+  assert.equal((await e.add({ text: 'first', type: 'note' })).id, 1);
+  await e.close();
+});
+
+/** Builds a store, lets `damage` change its image, reopens: the warning the open gave and the table. */
+async function reopenDamaged(damage: (file: string, dir: string) => void | Promise<void>): Promise<{ e: ContextEngine; warned: ContextGcError[]; file: string; ref: SegmentTable; changeSeq: string }> {
+  const dir = tempDir('timg-bad');
+  const { changeSeq } = await buildStore(dir);
+  const ref = await scanned(dir);
+  const file = tableImagePath(dir);
+  await damage(file, dir);
+  const warned: ContextGcError[] = [];
+  const e = await open(dir, { onWarning: (w) => warned.push(w) });
+  return { e, warned, file, ref, changeSeq };
+}
+
+/** The refused image: one store_corrupt warning with this reason, the table from the scan, the file gone. */
+async function assertRefused(r: Awaited<ReturnType<typeof reopenDamaged>>, why: string): Promise<void> {
+  const { e, warned, file, ref } = r;
+  assert.equal(e.tableLoad.source, 'scan');
+  assert.equal(e.tableLoad.imageRefused, 'refused');
+  assert.deepEqual(e.tableLoad.warnings.map((w) => [w.reason, w.message]), [['store_corrupt', `The saved table image ${file} was not used: ${why}. ${SUFFIX}`]]);
+  assert.deepEqual(warned, e.tableLoad.warnings, 'onWarning got the same warning');
+  assert.equal(fs.existsSync(file), false, 'the refused image was removed');
+  assertSameTable(e.table, ref);
+  await e.close();
+  assert.ok(fs.existsSync(file), 'a clean close writes a new one');
+}
+
+function patch(file: string, edit: (buf: Buffer) => void, fixChecksums = false): void {
+  const buf = fs.readFileSync(file);
+  edit(buf);
+  if (fixChecksums) {
+    buf.writeUInt32LE(crc32(buf.subarray(32)), 24);
+    buf.writeUInt32LE(crc32(buf.subarray(0, 28)), 28);
+  }
+  fs.writeFileSync(file, buf);
+}
+
+test('a stale image (the store changed after it was saved) is refused', async () => {
+  let seq = '';
+  const r = await reopenDamaged(async (_file, dir) => {
+    // A change that did not go through this engine: the counter moves past the image's watermark.
+    const store = await openSqliteStore(dir, { purpose: 'test' });
+    seq = store.getKv('changeSeq')!;
+    store.setKv('changeSeq', String(Number(seq) + 1));
+    await store.commit();
+    await store.close();
+  });
+  assert.equal(r.changeSeq, seq);
+  await assertRefused(r, `it was saved at change ${seq} but the store is at change ${Number(seq) + 1} (it is stale)`);
+});
+
+test('a truncated image is refused', async () => {
+  let size = 0;
+  const r = await reopenDamaged((file) => {
+    size = fs.statSync(file).size;
+    fs.truncateSync(file, size - 100);
+  });
+  await assertRefused(r, `its header says ${size - 32} bytes of body but the file holds ${size - 132} (cut short or appended to)`);
+});
+
+test('an image cut inside its header is refused', async () => {
+  const r = await reopenDamaged((file) => fs.truncateSync(file, 20));
+  await assertRefused(r, 'it is 20 bytes long, too short to be a table image');
+});
+
+test('an image with a flipped byte in its body is refused', async () => {
+  const r = await reopenDamaged((file) => patch(file, (b) => (b[b.length - 50] ^= 0x40)));
+  await assertRefused(r, 'its contents fail their checksum');
+});
+
+test('an image with a damaged header is refused', async () => {
+  const r = await reopenDamaged((file) => patch(file, (b) => (b[13] ^= 1)));
+  await assertRefused(r, 'its header fails its checksum');
+});
+
+test('a file that is not an image is refused', async () => {
+  const r = await reopenDamaged((file) => fs.writeFileSync(file, 'SQLite format 3\0' + 'x'.repeat(100)));
+  await assertRefused(r, 'it does not start like a table image');
+});
+
+test('an image of another format version is refused', async () => {
+  const r = await reopenDamaged((file) => patch(file, (b) => b.writeUInt32LE(TABLE_IMAGE_VERSION + 1, 8), true));
+  await assertRefused(r, `it has format version ${TABLE_IMAGE_VERSION + 1}, this version reads ${TABLE_IMAGE_VERSION}`);
+});
+
+test('an image whose checksums pass but whose codes are out of range is refused', async () => {
+  const r = await reopenDamaged((file) =>
+    patch(file, (b) => {
+      const jsonLen = b.readUInt32LE(12);
+      const json = JSON.parse(b.toString('utf8', 32, 32 + jsonLen)) as { sections: Record<string, [number, number]> };
+      const start = (32 + jsonLen + 7) & ~7;
+      b.writeInt32LE(999, start + json.sections.task![0] + 4 * 2); // row 2's task code
+    }, true),
+  );
+  await assertRefused(r, 'its task codes are out of range');
+});
+
+test('an unreadable image (a directory in its place) is refused at open, and the close reports it cannot save', async () => {
+  const r = await reopenDamaged((file) => {
+    fs.rmSync(file);
+    fs.mkdirSync(file);
+  });
+  const { e, warned, file, ref } = r;
+  assert.equal(e.tableLoad.source, 'scan');
+  assert.deepEqual(e.tableLoad.warnings.map((w) => w.message), [`The saved table image ${file} was not used: it cannot be read (EISDIR: illegal operation on a directory, read). ${SUFFIX}`]);
+  assertSameTable(e.table, ref);
+  await e.close();
+  assert.equal(warned.length, 2);
+  assert.equal(warned[1]!.reason, 'io_error');
+  assert.match(warned[1]!.message, new RegExp(`^Could not save the table image in ${path.dirname(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*Nothing is lost; the next open rebuilds the table from the store \\(slower\\)\\.$`));
+});
+
+test('after an unclean stop there is no image: the open scans, with no warning, and has every committed change', async () => {
+  const dir = tempDir('timg-crash');
+  await buildStore(dir);
+  const store = await openSqliteStore(dir, { purpose: 'test', backgroundSnapshots: false });
+  const e = await ContextEngine.open({ store, clock: new TestClock(), search: false, tokenCounter: { encoding: 'o200k_base', count: (t) => t.length } });
+  assert.equal(e.tableLoad.source, 'image');
+  await e.add({ text: 'committed, then the process died', type: 'note', tags: ['late'] });
+  await e.stash([2]);
+  // The process dies: no engine close (no image), the store's journal holds the changes.
+  await store.close({ snapshot: false });
+  assert.equal(fs.existsSync(tableImagePath(dir)), false);
+
+  const again = await open(dir);
+  assert.equal(again.tableLoad.source, 'scan');
+  assert.equal(again.tableLoad.imageRefused, 'absent');
+  assert.deepEqual(again.tableLoad.warnings, []);
+  assert.equal(again.getMeta(43).tags[0], 'late');
+  assert.equal(again.getMeta(2).tier, 'stashed');
+  const t = again.table;
+  await again.close();
+  assertSameTable(t, await scanned(dir));
+});
+
+test('a temp file of an interrupted image save is removed at open', async () => {
+  const dir = tempDir('timg-tmp');
+  await buildStore(dir);
+  const tmp = `${tableImagePath(dir)}.tmp-123-abc`;
+  fs.writeFileSync(tmp, 'half an image');
+  const e = await open(dir);
+  assert.equal(e.tableLoad.source, 'image');
+  assert.equal(fs.existsSync(tmp), false);
+  await e.close();
+});
+
+test('a read-only open uses a current image and leaves it in place; the memory store has none', async () => {
+  const dir = tempDir('timg-ro');
+  await buildStore(dir);
+  const ref = await scanned(dir);
+  const before = fs.readFileSync(tableImagePath(dir));
+  const store = await openSqliteStoreReadOnly(dir);
+  const e = await ContextEngine.open({ store, search: false });
+  assert.equal(e.tableLoad.source, 'image');
+  assertSameTable(e.table, ref);
+  await e.close();
+  assert.deepEqual(fs.readFileSync(tableImagePath(dir)), before, 'not consumed, not rewritten');
+
+  const m = await ContextEngine.open({ store: new MemoryStore(), search: false });
+  assert.equal(m.tableLoad.source, 'scan');
+  assert.equal(m.tableLoad.imageRefused, 'disabled');
+  await m.close();
+});
