@@ -198,11 +198,20 @@ test('tag filters stay exact after tags are removed (stale postings) and segment
   }
 });
 
-test('a createdAfter bound skips old postings and stays exact through re-indexing, late imports, compaction and a reload', async () => {
+test('recent and task filters skip postings by key block and stay exact through re-indexing, late imports, compaction and a reload', async () => {
   const c = generate(2500, 23, { ordered: true });
   let idx = c.index({ textCost: Infinity });
-  const internals = (x: SearchIndex) => x as unknown as { postings(term: string): (number[] | null)[]; startAfter(arr: number[], after: number): number };
+  const internals = (x: SearchIndex) => x as unknown as { postings(term: string): (number[] | null)[]; startAfter(arr: number[], after: number): number; filterBlocks: Uint8Array | null };
   const run = (label: string): void => {
+    for (const taskId of ['task-2', 'task-9']) {
+      for (const query of ['search', 'search index recall', 'cache memory query', 'serch', 'engine json']) {
+        for (const extra of [{}, { tier: 'stashed' as const }, { createdAfter: NOW - 10 * DAY }, { tagsAny: ['bug', 'ui'] }]) {
+          const req: SearchRequest = { query, taskId, ...extra };
+          const res = check(c, idx, req, `${label}: ${JSON.stringify(req)}`);
+          for (const limit of [3, 20]) assert.deepEqual(idx.search({ ...req, limit }, NOW).hits, res.hits.slice(0, limit), `${label}: limit ${limit} of ${JSON.stringify(req)}`);
+        }
+      }
+    }
     for (const days of [1, 5, 12, 30, 59, 61]) {
       for (const query of ['search', 'search index recall', 'cache memory query', 'serch', 'engine json']) {
         for (const extra of [{}, { tier: 'stashed' as const }, { createdBefore: NOW - 2 * DAY }]) {
@@ -221,9 +230,16 @@ test('a createdAfter bound skips old postings and stays exact through re-indexin
   // The bound does skip: a recent filter starts a common word's posting list far from its start.
   const list = internals(idx).postings('search').find((a) => a !== null && a.length > 50) as number[];
   assert.ok(internals(idx).startAfter(list, NOW - 5 * DAY) > list.length / 2);
+  // A task's segments sit in few key blocks: the walk skips postings outside them.
+  idx.search({ query: 'search', taskId: 'task-3' }, NOW);
+  assert.ok(internals(idx).filterBlocks !== null);
   // Old segments re-indexed (new keys, old creation times), recent ones deleted, old-dated imports added.
   for (let id = 1; id <= 2500; id += 9) {
     c.setText(id, `${c.texts.get(id) as string} search recall`);
+    idx.update(id, c.texts.get(id) as string);
+  }
+  for (let id = 3; id <= 2500; id += 17) {
+    c.setTags(id, ['bug']);
     idx.update(id, c.texts.get(id) as string);
   }
   for (let id = 2400; id <= 2500; id += 4) {
@@ -232,7 +248,7 @@ test('a createdAfter bound skips old postings and stays exact through re-indexin
   }
   for (let id = 2501; id <= 2540; id++) {
     const text = `imported search cache note ${id}`;
-    c.put(id, text, { createdAt: NOW - (id % 50) * DAY, touchedAt: NOW - DAY });
+    c.put(id, text, { createdAt: NOW - (id % 50) * DAY, touchedAt: NOW - DAY, taskId: `task-${id % 10}` });
     idx.add(id, text);
   }
   run('after changes');

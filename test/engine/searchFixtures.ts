@@ -234,13 +234,15 @@ export const FILES = DIRS.flatMap((d, i) => ['index.ts', 'parseJsonConfig.ts', '
 
 /**
  * A corpus of `n` segments with Zipf-ish words, identifiers, numbers and varied metadata. `ordered`: creation
- * times rise with the id over the 60 days (as the engine assigns them), instead of random.
+ * times rise with the id over the 60 days (as the engine assigns them), instead of random, and each task's
+ * segments come in one stretch of ids.
  */
 export function generate(n: number, seed = 7, opts: { ordered?: boolean } = {}): Corpus {
   const r = rng(seed);
   const c = new Corpus();
   const word = (): string => WORDS[Math.floor(WORDS.length * Math.pow(r(), 2.2))];
   const cap = (w: string): string => w[0].toUpperCase() + w.slice(1);
+  const taskOf = (id: number, x: number): string => `task-${opts.ordered ? Math.floor(((id - 1) * 10) / n) : Math.floor(x * 10)}`;
   for (let id = 1; id <= n; id++) {
     const len = 5 + Math.floor(r() * 40);
     const parts: string[] = [];
@@ -257,7 +259,7 @@ export function generate(n: number, seed = 7, opts: { ordered?: boolean } = {}):
     c.put(id, parts.join(' '), {
       type: TYPES[Math.floor(r() * TYPES.length)],
       tier: r() < 0.6 ? 'stashed' : 'working',
-      taskId: r() < 0.85 ? `task-${Math.floor(r() * 10)}` : null,
+      taskId: r() < 0.85 ? taskOf(id, r()) : null,
       filePath: r() < 0.7 ? FILES[Math.floor(FILES.length * Math.pow(r(), 1.5))] : null,
       tags,
       createdAt: created,

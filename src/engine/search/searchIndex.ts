@@ -123,6 +123,8 @@ export interface IndexStats {
 interface Gate {
   f: Filter | null;
   mark: Uint32Array | null;
+  /** Key blocks holding a key of a pre-marked id (null: not worth it); other postings are skipped unread. */
+  blocks: Uint8Array | null;
   markNo: number;
   typeTier: Uint8Array | null;
   task: number;
@@ -142,6 +144,7 @@ interface Gate {
 const OPEN_GATE: Gate = {
   f: null,
   mark: null,
+  blocks: null,
   markNo: 0,
   typeTier: null,
   task: -1,
@@ -258,6 +261,9 @@ export class SearchIndex {
   /** Index plan: bit j set when the id matched query term j; all zero between queries. */
   private bits: Uint16Array = new Uint16Array(0);
   private filterMarkNo = 0;
+  /** Key blocks of the pre-marked ids (see `markFilter`), or null when they are most of all blocks. */
+  private filterBlocks: Uint8Array | null = null;
+  private blockScratch: Uint8Array = new Uint8Array(0);
 
   constructor(
     private readonly table: SegmentTable,
@@ -776,6 +782,7 @@ export class SearchIndex {
       f,
       mark: f.marked ? this.filterMark : null,
       markNo: this.filterMarkNo,
+      blocks: f.marked ? this.filterBlocks : null,
       typeTier,
       created: f.createdAfter !== -Infinity || f.createdBefore !== Infinity,
       cAfter: f.createdAfter,
@@ -836,7 +843,7 @@ export class SearchIndex {
     const seenNew = this.newMarkFor();
     const typeMax = typeMask !== 0 ? W_TYPE : 0;
     // The gate's fields in locals: property reads inside the per-posting loop cost more than the checks.
-    const { mark: gMark, markNo: gNo, typeTier: gTypeTier, created: gCreated, cAfter: gCA, cBefore: gCB, touched: gTouched, tAfter: gTA, tBefore: gTB, task: gTask, file: gFile, prefix: gPrefix, tags: gTags } = this.gateOf(filter);
+    const { blocks: gBlocks, mark: gMark, markNo: gNo, typeTier: gTypeTier, created: gCreated, cAfter: gCA, cBefore: gCB, touched: gTouched, tAfter: gTA, tBefore: gTB, task: gTask, file: gFile, prefix: gPrefix, tags: gTags } = this.gateOf(filter);
     const { task: colTask, file: colFile, type: colType, tier: colTier, created: colCreated, touched: colTouched } = this.table;
     const gSkip = gCreated && gCA !== -Infinity;
 
@@ -851,6 +858,7 @@ export class SearchIndex {
       let scoring = !(heap.full && blockUpper < heap.minScore);
       let scoringNew = anyMode && !(heap.full && newUpper < heap.minScore);
       for (let k = gSkip ? this.startAfter(arr, gCA) : 0; k < arr.length; k++) {
+        if (gBlocks !== null && gBlocks[arr[k] >> KEY_BLOCK_BITS] === 0) continue;
         const id = keyToId[arr[k]];
         if (id === 0 || alive[id] !== 1) continue;
         const b = bits[id];
@@ -920,13 +928,14 @@ export class SearchIndex {
     const touched = this.touched;
     const bit = 1 << j;
     // The gate's fields in locals: property reads inside the per-posting loop cost more than the checks.
-    const { mark: gMark, markNo: gNo, typeTier: gTypeTier, created: gCreated, cAfter: gCA, cBefore: gCB, touched: gTouched, tAfter: gTA, tBefore: gTB, task: gTask, file: gFile, prefix: gPrefix, tags: gTags } = this.gateOf(filter);
+    const { blocks: gBlocks, mark: gMark, markNo: gNo, typeTier: gTypeTier, created: gCreated, cAfter: gCA, cBefore: gCB, touched: gTouched, tAfter: gTA, tBefore: gTB, task: gTask, file: gFile, prefix: gPrefix, tags: gTags } = this.gateOf(filter);
     const { task: colTask, file: colFile, type: colType, tier: colTier, created: colCreated, touched: colTouched } = this.table;
     const gSkip = gCreated && gCA !== -Infinity;
     let nt = seenCount;
     for (const { arr, w } of this.blocksOf(q)) {
       const inc = q.idf * w;
       for (let k = gSkip ? this.startAfter(arr, gCA) : 0; k < arr.length; k++) {
+        if (gBlocks !== null && gBlocks[arr[k] >> KEY_BLOCK_BITS] === 0) continue;
         const id = keyToId[arr[k]];
         if (id === 0 || alive[id] !== 1) continue;
         const b = bits[id];
@@ -966,7 +975,7 @@ export class SearchIndex {
     const bit = 1 << j;
     const seenNew = this.newMarkFor();
     // The gate's fields in locals: property reads inside the per-posting loop cost more than the checks.
-    const { mark: gMark, markNo: gNo, typeTier: gTypeTier, created: gCreated, cAfter: gCA, cBefore: gCB, touched: gTouched, tAfter: gTA, tBefore: gTB, task: gTask, file: gFile, prefix: gPrefix, tags: gTags } = this.gateOf(filter);
+    const { blocks: gBlocks, mark: gMark, markNo: gNo, typeTier: gTypeTier, created: gCreated, cAfter: gCA, cBefore: gCB, touched: gTouched, tAfter: gTA, tBefore: gTB, task: gTask, file: gFile, prefix: gPrefix, tags: gTags } = this.gateOf(filter);
     const { task: colTask, file: colFile, type: colType, tier: colTier, created: colCreated, touched: colTouched } = this.table;
     const gSkip = gCreated && gCA !== -Infinity;
 
@@ -974,6 +983,7 @@ export class SearchIndex {
     for (const { arr, w } of this.blocksOf(q)) {
       const inc = q.idf * w;
       for (let k = gSkip ? this.startAfter(arr, gCA) : 0; k < arr.length; k++) {
+        if (gBlocks !== null && gBlocks[arr[k] >> KEY_BLOCK_BITS] === 0) continue;
         const id = keyToId[arr[k]];
         if (id === 0 || alive[id] !== 1) continue;
         const b = bits[id];
@@ -1017,7 +1027,7 @@ export class SearchIndex {
     const dedupe = q.text.length > 1;
     const seenIds = this.newMarkFor();
     // The gate's fields in locals: property reads inside the per-posting loop cost more than the checks.
-    const { mark: gMark, markNo: gNo, typeTier: gTypeTier, created: gCreated, cAfter: gCA, cBefore: gCB, touched: gTouched, tAfter: gTA, tBefore: gTB, task: gTask, file: gFile, prefix: gPrefix, tags: gTags } = this.gateOf(filter);
+    const { blocks: gBlocks, mark: gMark, markNo: gNo, typeTier: gTypeTier, created: gCreated, cAfter: gCA, cBefore: gCB, touched: gTouched, tAfter: gTA, tBefore: gTB, task: gTask, file: gFile, prefix: gPrefix, tags: gTags } = this.gateOf(filter);
     const { task: colTask, file: colFile, type: colType, tier: colTier, created: colCreated, touched: colTouched } = this.table;
     const gSkip = gCreated && gCA !== -Infinity;
 
@@ -1031,6 +1041,7 @@ export class SearchIndex {
         const upper = 1 + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax);
         let hopeless = heap.full && upper < heap.minScore;
         for (let k = gSkip ? this.startAfter(arr, gCA) : 0; k < arr.length; k++) {
+          if (gBlocks !== null && gBlocks[arr[k] >> KEY_BLOCK_BITS] === 0) continue;
           const id = keyToId[arr[k]];
           if (id === 0 || alive[id] !== 1) continue;
           if (dedupe) {
@@ -1092,7 +1103,28 @@ export class SearchIndex {
     }
     const mark = this.filterMark;
     const no = this.filterMarkNo;
-    for (const ids of f.source.raw()) for (let k = 0; k < ids.length; k++) mark[ids[k]] = no;
+    // Segments of a task or file cluster in time, so their keys fall in few key blocks: a posting whose
+    // block holds none of them is skipped on one read of a small array (no id lookup, no random access).
+    const nBlocks = (this.nextKey >> KEY_BLOCK_BITS) + 1;
+    if (this.blockScratch.length < nBlocks) this.blockScratch = new Uint8Array(nBlocks * 2);
+    const blocks = this.blockScratch;
+    blocks.fill(0);
+    const idToKey = this.idToKey;
+    let used = 0;
+    for (const ids of f.source.raw()) {
+      for (let k = 0; k < ids.length; k++) {
+        const id = ids[k];
+        mark[id] = no;
+        const key = id < idToKey.length ? idToKey[id] : 0;
+        if (key === 0) continue;
+        const b = key >> KEY_BLOCK_BITS;
+        if (blocks[b] === 0) {
+          blocks[b] = 1;
+          used++;
+        }
+      }
+    }
+    this.filterBlocks = used * 2 < nBlocks ? blocks : null;
     f.marked = true;
   }
 
