@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HOUR, memoryEngine, words } from './helpers';
 import { ContextGcError } from '../../src/engine/model';
-import { mark, plan, scoreOf } from '../../src/engine/gc/gc';
+import { halvings, mark, plan, scoreOf } from '../../src/engine/gc/gc';
 import { SegmentTable } from '../../src/engine/table';
 import { MinHeap } from '../../src/engine/gc/heap';
 
@@ -232,3 +232,19 @@ function meta(id: number, over: Partial<import('../../src/engine/model').Segment
     textHash: '0000000000000000', title: '', chars: 40, ...over,
   };
 }
+
+test('recency halves exactly at whole half-lives, stays within 2e-7 of 2^-x between them, and only decreases', () => {
+  assert.equal(halvings(0), 1);
+  assert.equal(halvings(-5), 1); // touched in the future (clock skew) counts as just touched
+  assert.equal(halvings(1), 0.5);
+  assert.equal(halvings(10), 1 / 1024);
+  assert.equal(halvings(64), 0);
+  let prev = Infinity;
+  for (let i = 0; i <= 64 * 1000; i++) {
+    const x = i / 1000;
+    const r = halvings(x);
+    if (x < 64) assert.ok(Math.abs(r / Math.pow(2, -x) - 1) < 2e-7, `x = ${x}`);
+    assert.ok(r < prev, `not decreasing at x = ${x}`);
+    prev = r;
+  }
+});
