@@ -47,8 +47,11 @@ export class Interner {
   }
 }
 
-/** An append-mostly list of ids per key. Entries may go stale when a row changes; readers re-check the column. */
-class IdList {
+/**
+ * A growable list of ids. As a postings list (one per key), entries may go stale when a row changes;
+ * readers re-check the column.
+ */
+export class IdList {
   ids = new Int32Array(4);
   length = 0;
   live = 0;
@@ -60,6 +63,10 @@ class IdList {
     }
     this.ids[this.length++] = id;
     this.live++;
+  }
+  /** The ids ascending, in place (duplicates end up adjacent). */
+  sorted(): Int32Array {
+    return this.ids.subarray(0, this.length).sort();
   }
 }
 

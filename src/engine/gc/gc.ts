@@ -9,7 +9,7 @@
 // roots last of all. A heap hands out the lowest scores until the target is met: O(n + k log n).
 
 import { SEGMENT_TYPES, type SegmentType } from '../model';
-import { FLAG_OLD, FLAG_PINNED, TIER_WORKING, TYPE_CODE, type SegmentTable } from '../table';
+import { FLAG_OLD, FLAG_PINNED, IdList, TIER_WORKING, TYPE_CODE, type SegmentTable } from '../table';
 import { MinHeap } from './heap';
 
 export const ROOT_PINNED = 1;
@@ -65,7 +65,7 @@ export function mark(t: SegmentTable, opts: RootOptions): MarkResult {
   const roots: Record<RootKind, number> = { pinned: 0, task: 0, editor: 0, recent: 0 };
   const { alive, tier, flags, type, created, tokens } = t;
   const working = (id: number) => alive[id] === 1 && tier[id] === TIER_WORKING;
-  const rootIds = new IdBuffer();
+  const rootIds = new IdList();
 
   // Walked from the newest id down: ids mostly grow with creation time, so once the recent-message heap
   // is full nearly every older message is turned away by one comparison with the heap's oldest entry.
@@ -159,24 +159,6 @@ export function mark(t: SegmentTable, opts: RootOptions): MarkResult {
     unreachableWorking: workingN - reachableN,
     unreachableWorkingTokens: workingTokens - reachableTokens,
   };
-}
-
-/** A growable list of ids. */
-class IdBuffer {
-  private ids = new Int32Array(256);
-  private length = 0;
-  push(id: number): void {
-    if (this.length === this.ids.length) {
-      const next = new Int32Array(this.ids.length * 2);
-      next.set(this.ids);
-      this.ids = next;
-    }
-    this.ids[this.length++] = id;
-  }
-  /** The ids ascending (duplicates kept adjacent). */
-  sorted(): Int32Array {
-    return this.ids.subarray(0, this.length).sort();
-  }
 }
 
 /** Keeps the `cap` newest (by created time, then id) among offered ids. */
