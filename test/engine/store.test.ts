@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -354,6 +355,39 @@ test('lock: a stale lock left by a dead process is recovered', async () => {
   const old = (Date.now() - 60_000) / 1000;
   fs.utimesSync(path.join(dir, 'store.lock'), old, old);
   const again = await openIn(dir);
+  await again.close();
+});
+
+test('lock: another thread of this process holding the store is a live owner; an earlier process with our pid is not', async () => {
+  const dir = tempDir('threads');
+  // A real worker thread takes the lock through the same module.
+  const lockModule = path.resolve(__dirname, '../../src/engine/store/lock.ts');
+  const worker = new Worker(`
+    require('tsx/cjs');
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { StoreLock } = require(workerData.lockModule);
+    StoreLock.acquire(workerData.dir, { purpose: 'a worker thread' }).then((lock) => {
+      parentPort.postMessage('held');
+      parentPort.once('message', () => { lock.release(); parentPort.postMessage('released'); });
+    });`, { eval: true, workerData: { dir, lockModule } });
+  const next = () => new Promise<unknown>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+  try {
+    assert.equal(await next(), 'held');
+    await assert.rejects(openSqliteStore(dir, { purpose: 'cli' }), (e: unknown) => ContextGcError.is(e, 'store_locked') && /in use by a worker thread \(pid \d+, since /.test(e.message));
+    const lock = JSON.parse(fs.readFileSync(path.join(dir, 'store.lock'), 'utf8')) as { purpose: string; pid: number };
+    assert.deepEqual([lock.purpose, lock.pid], ['a worker thread', process.pid]);
+    worker.postMessage('release');
+    assert.equal(await next(), 'released');
+  } finally {
+    await worker.terminate();
+  }
+  const store = await openIn(dir);
+  await store.close();
+  // Our pid, but a process that started an hour before this one: the pid was recycled, the lock is stale.
+  const start = Date.now() - process.uptime() * 1000;
+  fs.writeFileSync(path.join(dir, 'store.lock'), JSON.stringify({ pid: process.pid, hostname: os.hostname(), purpose: 'mcp', startedAt: 0, token: 'old', processStart: start - 3600_000 }));
+  const again = await openIn(dir);
+  assert.notEqual((JSON.parse(fs.readFileSync(path.join(dir, 'store.lock'), 'utf8')) as { token: string }).token, 'old');
   await again.close();
 });
 

@@ -26,7 +26,18 @@ export interface LockOwner {
   startedAt: number;
   /** Random; tells this lock from a later one with the same pid. */
   token: string;
+  /**
+   * When the holding process started (epoch ms). With the pid it names the process: a lock with our pid
+   * but another start time was left by an earlier process the pid was recycled from (stale), while one
+   * with our start time belongs to another thread of this process (live, not ours to break).
+   */
+  processStart?: number;
 }
+
+/** This process's start time, the same in every thread of it. */
+const PROCESS_START = Math.round(Date.now() - process.uptime() * 1000);
+/** Start times computed in two threads differ by clock reads; a recycled pid's process started long before. */
+const START_TOLERANCE_MS = 1000;
 
 export interface LockOptions {
   purpose?: string;
@@ -36,7 +47,7 @@ export interface LockOptions {
   now?: () => number;
 }
 
-/** Lock files this process holds, so a lock naming our own pid from an earlier process is known stale. */
+/** Lock files this thread holds (for locks written before processStart existed: our pid, not held here = stale). */
 const heldHere = new Set<string>();
 
 export class StoreLock {
@@ -56,6 +67,7 @@ export class StoreLock {
       purpose: opts.purpose ?? 'a Context GC process',
       startedAt: now(),
       token: Math.random().toString(36).slice(2) + Date.now().toString(36),
+      processStart: PROCESS_START,
     };
     const deadline = Date.now() + (opts.waitMs ?? 0);
     for (;;) {
@@ -151,7 +163,10 @@ function isStale(file: string, owner: LockOwner | 'unreadable'): boolean {
     }
   }
   if (owner.hostname !== os.hostname()) return false;
-  if (owner.pid === process.pid) return !heldHere.has(file);
+  if (owner.pid === process.pid) {
+    if (heldHere.has(file)) return false;
+    return typeof owner.processStart === 'number' ? Math.abs(owner.processStart - PROCESS_START) > START_TOLERANCE_MS : true;
+  }
   return !pidAlive(owner.pid);
 }
 
