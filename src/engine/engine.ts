@@ -25,7 +25,7 @@ import { plan as buildPlan, percentOf, type GcPlan } from './gc/gc';
 import { createTokenCounter } from './tokens';
 import { composeSnapshot, SNAPSHOT_TAG, type TaskContext, type TaskInfo } from './tasks';
 import type { SearchHit, SearchRequest, SearchResult as IndexSearchResult } from './search/types';
-import { SearchIndex } from './search/searchIndex';
+import { SearchIndex, type IndexStats } from './search/searchIndex';
 import { loadTable, saveTableImage, type TableLoadReport } from './tableImage';
 
 /** What the engine needs of a full-text index: kept in step with every change, queried with filters. */
@@ -90,6 +90,13 @@ export interface EngineOptions {
   searchDir?: string;
   /** Reports index build progress (done, total). */
   onSearchProgress?: (done: number, total: number | undefined) => void;
+  /**
+   * With `searchDir`: save the index in the background once no change came for `idleMs` (default 30 s; 0:
+   * only on close), so a crash costs at most the changes since (re-indexed at the next open, not a full
+   * build). First compact it when dead keys are at least `compactShare` of all keys (default 0.25) and at
+   * least `compactMinDead` (default 20,000).
+   */
+  searchMaintenance?: { idleMs?: number; compactShare?: number; compactMinDead?: number };
   /**
    * Save the table's image beside a durable store on close and load it at open when current (default true;
    * tableImage.ts). Off: the table is always scanned from the store.
@@ -165,6 +172,12 @@ export class ContextEngine {
   private searchDir: string | undefined;
   private searchIndex: SearchIndex | undefined;
   private indexBuild: Promise<void> = Promise.resolve();
+  private readonly maintenance: { idleMs: number; compactShare: number; compactMinDead: number };
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The running idle save (and compaction), if any. */
+  private indexWork: Promise<void> | null = null;
+  /** What the saved index file holds: its watermark and the index version it was taken at. */
+  private indexSaved = { watermark: -1, version: -1 };
   /** How the table was filled at open (image or scan, times, warnings). */
   tableLoad!: TableLoadReport;
   private readonly tableImage: boolean;
@@ -181,6 +194,7 @@ export class ContextEngine {
     this.counter = opts.tokenCounter ?? createTokenCounter(opts.encoding ?? 'o200k_base');
     this.project = opts.project ?? 'default';
     this.tableImage = opts.tableImage !== false;
+    this.maintenance = { idleMs: 30_000, compactShare: 0.25, compactMinDead: 20_000, ...opts.searchMaintenance };
     this.onWarning = opts.onWarning;
   }
 
@@ -192,25 +206,32 @@ export class ContextEngine {
     return engine;
   }
 
-  /** Loads the saved index when it is current, else starts a background build; the engine is usable at once. */
+  /**
+   * Loads the saved index; when it is behind the store (a crash after the last save), re-indexes only the
+   * segments that changed since, in the background. With no usable saved index, builds one in the
+   * background. The engine is usable at once; answers are `partial` until the index is complete.
+   */
   private async openSearch(dir: string | undefined, onProgress?: (done: number, total: number | undefined) => void): Promise<void> {
     this.searchDir = dir;
     const getTexts = (ids: readonly number[]) => this.store.getTexts(ids);
-    const loaded = dir ? await SearchIndex.load(dir, this.changeSeq, this.table, getTexts, { project: this.project }).catch(() => null) : null;
-    if (loaded) {
-      this.attachSearch(loaded);
-      this.searchIndex = loaded;
-      return;
-    }
-    const index = new SearchIndex(this.table, getTexts, { project: this.project });
+    const loaded = dir ? await SearchIndex.loadAny(dir, this.table, getTexts, { project: this.project }).catch(() => null) : null;
+    const index = loaded?.index ?? new SearchIndex(this.table, getTexts, { project: this.project });
     this.attachSearch(index);
     this.searchIndex = index;
+    if (loaded) this.indexSaved = { watermark: loaded.watermark, version: index.version };
+    if (loaded && loaded.watermark === this.changeSeq) return;
     const t = this.table;
-    const total = t.count;
-    this.indexBuild = index
-      .buildInBackground(rangeIds(t.end, (id) => t.alive[id] === 1), onProgress, { total })
-      .then(() => undefined)
-      .catch(() => undefined);
+    const run = loaded ? index.catchUp(index.staleIds(), onProgress) : index.buildInBackground(rangeIds(t.end, (id) => t.alive[id] === 1), onProgress, { total: t.count });
+    // Once complete, save it (after the idle delay) so the next crash does not cost this work again.
+    this.indexBuild = run.then(
+      () => this.scheduleIndexSave(),
+      () => undefined,
+    );
+  }
+
+  /** The search index's counts (segments, keys, dead keys, building), or undefined without search. */
+  searchStats(): IndexStats | undefined {
+    return this.searchIndex?.stats();
   }
 
   /** Resolves when the search index covers every segment (at once when it was loaded from disk). */
@@ -852,10 +873,13 @@ export class ContextEngine {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
+    clearTimeout(this.idleTimer);
     try {
       this.saveTableImage();
+      // A running idle save finishes first (one writer of the file at a time), then the final save.
+      await this.indexWork;
       const idx = this.searchIndex;
-      if (idx && this.searchDir && !idx.stats().building) await idx.save(this.searchDir, this.changeSeq);
+      if (idx && this.searchDir && !idx.stats().building && !this.indexCurrent(idx)) await idx.save(this.searchDir, this.changeSeq);
     } finally {
       await this.store.close();
     }
@@ -877,7 +901,57 @@ export class ContextEngine {
   private async commit(): Promise<void> {
     this.changeSeq++;
     this.store.setKv(KV_CHANGE_SEQ, String(this.changeSeq));
+    this.scheduleIndexSave();
     await this.store.commit();
+  }
+
+  // ---------------------------------------------------------------- search index upkeep
+
+  /** Is the saved index file exactly what is in memory now? */
+  private indexCurrent(idx: SearchIndex): boolean {
+    return this.indexSaved.watermark === this.changeSeq && this.indexSaved.version === idx.version;
+  }
+
+  /** (Re)starts the idle timer: the index is saved once no change came for `idleMs`. */
+  private scheduleIndexSave(): void {
+    if (!this.searchDir || this.maintenance.idleMs <= 0 || this.closed || this.store.readOnly) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      void this.indexUpkeep();
+    }, this.maintenance.idleMs);
+    // Never keeps a process (CLI, tests) alive: close saves anyway.
+    this.idleTimer.unref?.();
+  }
+
+  /**
+   * The idle work, one at a time and never during a build (its end schedules a save): compact when dead
+   * keys have piled up, then save when what is indexed changed since the last save. Changes to columns
+   * only (stash, touch, pin) do not move the index version and cost no save: the next open finds the file's
+   * watermark behind and re-checks hashes, which finds nothing to re-index.
+   */
+  private async indexUpkeep(): Promise<void> {
+    const idx = this.searchIndex;
+    const dir = this.searchDir;
+    if (!idx || !dir || this.closed || idx.stats().building) return;
+    if (this.indexWork) return this.scheduleIndexSave();
+    this.indexWork = (async () => {
+      try {
+        const { keys, deadKeys } = idx.stats();
+        const m = this.maintenance;
+        if (deadKeys >= m.compactMinDead && deadKeys >= m.compactShare * keys) await idx.compact();
+        if (this.closed || this.indexCurrent(idx) || idx.version === this.indexSaved.version) return;
+        const saved = { watermark: this.changeSeq, version: idx.version };
+        await idx.save(dir, saved.watermark);
+        this.indexSaved = saved;
+      } catch (err) {
+        // The index stays usable in memory; the next change schedules another try, close saves again.
+        this.onWarning?.(ContextGcError.is(err) ? err : new ContextGcError('io_error', `Saving the search index failed: ${(err as Error).message}.`));
+      } finally {
+        this.indexWork = null;
+      }
+    })();
+    return this.indexWork;
   }
 
   private requireOpen(): void {

@@ -235,6 +235,7 @@ export class SearchIndex {
   private keyCreatedMax: Float64Array = new Float64Array(0);
   private deadKeys = 0;
   private indexed = 0;
+  private changes = 0;
   private building = 0;
   /** While `compact()` runs: ids (re)indexed meanwhile, to index again into the compacted index. */
   private compacting: Set<number> | null = null;
@@ -339,6 +340,7 @@ export class SearchIndex {
     this.hashHi[id] = hi;
     this.hashLo[id] = lo;
     this.indexed++;
+    this.changes++;
     this.noteKeyCreated(key, this.table.has(id) ? this.table.created[id] : Infinity);
     this.compacting?.add(id);
     this.pending = analyzeText(text, filePath, tags);
@@ -398,6 +400,12 @@ export class SearchIndex {
     this.idToKey[id] = 0;
     this.deadKeys++;
     this.indexed--;
+    this.changes++;
+  }
+
+  /** Counts changes to what is indexed (adds, re-indexes, removes): equal counts, equal content. */
+  get version(): number {
+    return this.changes;
   }
 
   /** Whether a segment's text is in the index. */
