@@ -13,23 +13,15 @@ import { ContextGcError } from '../engine/model';
 import type { ChangeResult } from '../engine/engine';
 import type { EngineApi } from '../protocol/engineApi';
 import type { HostSettings } from './config';
+import { locateStore, moveLegacySearchIndex, type StoreLocation } from './storeFolders';
 import { EngineClient, WorkerError } from './rpc/client';
 import type { ArgsOf, InitResult, Method, ProgressEvent, ResultOf, Totals } from './rpc/protocol';
 
 export type HostPhase = 'stopped' | 'starting' | 'ready' | 'failed';
 
-export interface StoreLocation {
-  dir: string;
-  /** The search index saved beside the store. */
-  searchDir: string;
-  scope: 'workspace' | 'global';
-}
-
 /** Where this window's store lives. */
 export function storeLocation(ctx: vscode.ExtensionContext): StoreLocation {
-  if (ctx.storageUri) return { dir: path.join(ctx.storageUri.fsPath, 'store'), searchDir: path.join(ctx.storageUri.fsPath, 'search'), scope: 'workspace' };
-  const base = path.join(ctx.globalStorageUri.fsPath, 'no-folder');
-  return { dir: path.join(base, 'store'), searchDir: path.join(base, 'search'), scope: 'global' };
+  return locateStore(ctx.storageUri?.fsPath ?? null, ctx.globalStorageUri.fsPath);
 }
 
 export const NO_FOLDER_MESSAGE =
@@ -98,6 +90,8 @@ export class EngineHost implements vscode.Disposable {
     });
     this.client = client;
     const s = this.settings();
+    const moved = moveLegacySearchIndex(this.location);
+    if (moved) this.log.info(moved);
     const ready = client.start({
       storeDir: this.location.dir,
       searchDir: this.location.searchDir,

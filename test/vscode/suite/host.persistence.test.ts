@@ -30,6 +30,9 @@ suite('Context GC host: persistence', () => {
     assert.equal(state.info.currentTask, 'persisted-task');
     assert.ok(fs.readdirSync(state.location.dir).some((f) => f === 'snapshot.db' || f.startsWith('journal.')), 'the store is on disk');
     assert.ok(fs.existsSync(path.join(state.location.dir, 'store.lock')));
+    // The search index was saved on close inside the store folder, where the CLI and MCP server look too.
+    assert.ok(fs.existsSync(path.join(state.location.dir, 'search', 'search-index.jsonl')), 'the search index is saved in the store folder');
+    assert.equal(fs.existsSync(path.join(path.dirname(state.location.dir), 'search')), false);
     assert.deepEqual(await list(), before);
     assert.deepEqual(await totals(), totalsBefore);
     const byId = new Map(before.map((m) => [m.id, m]));
