@@ -8,10 +8,14 @@
 //   - after an unclean stop: changes committed, then the process "dies" (store released without snapshot,
 //     without the engine's close: no table image, the saved index is stale) -> journal replay + scan + full
 //     index rebuild before the first complete search.
+// Every open runs in a fresh process (this bench re-run as a child), as a real cold start of the engine:
+// a process that has just built 1M segments carries a heap that slows every later allocation 2-4x.
+// The unclean stop is a real one: the child exits without closing anything.
 // Tables from the image and from the scan are compared column by column (checksums) in the run.
 // Page cache is warm (the store was just written); a cold disk adds the file reads.
 // Usage: benchOpen(n) from bench/run.ts (`npm run bench -- --sizes 100000 --only open --out ''`).
 
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -58,8 +62,6 @@ function toNew(c: CorpusItem, firstOfBatch: number): NewSegment {
 }
 
 interface Opened {
-  engine: ContextEngine;
-  store: SqliteStore;
   storeMs: number;
   snapshotMs: number;
   replayMs: number;
@@ -72,10 +74,53 @@ interface Opened {
   totalMs: number;
   rssMb: number;
   hits: number;
+  imageRefused?: string;
+  warnings: string[];
+  digest: string;
+  closeMs: number;
+}
+
+interface ChildJob {
+  storeDir: string;
+  searchDir: string;
+  tableImage: boolean;
+  /** Commit this many adds (and stash them) after opening, then exit without closing: an unclean stop. */
+  crashAfter?: number;
+}
+
+const CHILD_ENV = 'CGC_BENCH_OPEN_CHILD';
+const RESULT = 'CGC_BENCH_OPEN_RESULT ';
+
+/** Runs one open in a fresh process: this same program (bundle or tsx entry) with the job in the environment. */
+function inChild(job: ChildJob): Opened {
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...process.argv.slice(2)], {
+    env: { ...process.env, [CHILD_ENV]: JSON.stringify(job) },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  const line = r.stdout.split('\n').find((l) => l.startsWith(RESULT));
+  if (r.status !== 0 || !line) throw new Error(`the open child failed (status ${r.status}): ${r.stderr.slice(-2000)}`);
+  return JSON.parse(line.slice(RESULT.length)) as Opened;
+}
+
+async function childMain(job: ChildJob): Promise<void> {
+  const { o, engine, store } = await openTimed(job.storeDir, job.searchDir, job.tableImage);
+  if (job.crashAfter) {
+    const ids: number[] = [];
+    for (let k = 0; k < job.crashAfter; k++) ids.push((await engine.add({ text: `after the last clean close: change ${k} of the unclean session`, type: 'note' })).id);
+    await engine.stash(ids);
+    void store;
+    process.stdout.write(`${RESULT}${JSON.stringify(o)}\n`, () => process.exit(0));
+    return;
+  }
+  const t = performance.now();
+  await engine.close();
+  o.closeMs = performance.now() - t;
+  process.stdout.write(`${RESULT}${JSON.stringify(o)}\n`, () => process.exit(0));
 }
 
 /** Store open -> engine open -> wait for the complete index -> first search. Everything the product does. */
-async function openTimed(storeDir: string, searchDir: string, tableImage: boolean): Promise<Opened> {
+async function openTimed(storeDir: string, searchDir: string, tableImage: boolean): Promise<{ o: Opened; engine: ContextEngine; store: SqliteStore }> {
   (globalThis as { gc?: () => void }).gc?.();
   const t0 = performance.now();
   const store = await openSqliteStore(storeDir, { purpose: 'bench' });
@@ -87,12 +132,15 @@ async function openTimed(storeDir: string, searchDir: string, tableImage: boolea
   const res = engine.search(QUERY);
   const t4 = performance.now();
   const r = store.openReport;
-  return {
-    engine, store, storeMs: t1 - t0, snapshotMs: r.snapshotMs, replayMs: r.replayMs, replayed: r.replayedRecords,
+  const o: Opened = {
+    storeMs: t1 - t0, snapshotMs: r.snapshotMs, replayMs: r.replayMs, replayed: r.replayedRecords,
     engineMs: t2 - t1, tableMs: engine.tableLoad.ms, tableSource: engine.tableLoad.source,
     searchMs: t2 - t1 - engine.tableLoad.ms + (t3 - t2), firstQueryMs: t4 - t3, totalMs: t4 - t0,
     rssMb: Math.round(process.memoryUsage().rss / 1048576), hits: res.total,
+    imageRefused: engine.tableLoad.imageRefused, warnings: engine.tableLoad.warnings.map((w) => w.message),
+    digest: tableDigest(engine.table), closeMs: 0,
   };
+  return { o, engine, store };
 }
 
 /** A checksum per column of the table (to tell a table from the image and one from the scan apart). */
@@ -118,6 +166,11 @@ function phases(o: Opened): string {
 }
 
 export async function benchOpen(n: number, opts: OpenBenchOptions = {}): Promise<Row[]> {
+  const child = process.env[CHILD_ENV];
+  if (child) {
+    await childMain(JSON.parse(child) as ChildJob);
+    return new Promise<Row[]>(() => {}); // the child exits once its result is written
+  }
   const log = opts.log ?? ((l: string) => console.log(`  [open] ${l}`));
   const reps = opts.reps ?? (n >= 1_000_000 ? 1 : 3);
   const root = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-bench-open-'));
@@ -130,7 +183,7 @@ export async function benchOpen(n: number, opts: OpenBenchOptions = {}): Promise
   try {
     // ---- build: adds through the engine (index kept in step), some stashed / pinned / deleted, clean close
     const tb = performance.now();
-    let engine = await ContextEngine.open({ store: await openSqliteStore(storeDir, { purpose: 'bench', snapshotThresholdBytes: 2 ** 45 }), searchDir, tokenCounter: roughCounter });
+    const engine = await ContextEngine.open({ store: await openSqliteStore(storeDir, { purpose: 'bench', snapshotThresholdBytes: 2 ** 45 }), searchDir, tokenCounter: roughCounter });
     const r = rng(7);
     let batch: NewSegment[] = [];
     let id = 0;
@@ -168,16 +221,13 @@ export async function benchOpen(n: number, opts: OpenBenchOptions = {}): Promise
     let imageDigest = '';
     let scanDigest = '';
     for (let k = 0; k < reps; k++) {
-      const a = await openTimed(storeDir, searchDir, true);
-      if (a.tableSource !== 'image') throw new Error(`the table image was not used: ${a.engine.tableLoad.warnings.map((w) => w.message).join('; ') || a.engine.tableLoad.imageRefused}`);
-      imageDigest = tableDigest(a.engine.table);
-      const tClose = performance.now();
-      await a.engine.close();
-      log(`image open: ${fmt(a.totalMs)} ms = ${phases(a)}; close ${fmt(performance.now() - tClose)} ms`);
+      const a = inChild({ storeDir, searchDir, tableImage: true });
+      if (a.tableSource !== 'image') throw new Error(`the table image was not used: ${a.warnings.join('; ') || a.imageRefused}`);
+      imageDigest = a.digest;
+      log(`image open: ${fmt(a.totalMs)} ms = ${phases(a)}; close ${fmt(a.closeMs)} ms`);
       withImage.push(a);
-      const b = await openTimed(storeDir, searchDir, false);
-      scanDigest = tableDigest(b.engine.table);
-      await b.engine.close();
+      const b = inChild({ storeDir, searchDir, tableImage: false });
+      scanDigest = b.digest;
       log(`scan open: ${fmt(b.totalMs)} ms = ${phases(b)}`);
       withScan.push(b);
     }
@@ -192,23 +242,16 @@ export async function benchOpen(n: number, opts: OpenBenchOptions = {}): Promise
       `image ${(imageBytes / 1048576).toFixed(1)} MB read + checked (CRC-32) + decoded; scan ${fmt(scan.tableMs)} ms = ${((scan.tableMs * 1000) / segments).toFixed(2)} µs/row`, scan.tableMs));
     rows.push(row('clean close (snapshot + index + table image)', closeMs, 'after the build; the table image is written on every clean close'));
 
-    // ---- unclean stop: durable changes, then no engine close (no image, stale index), store released
-    const u = await openTimed(storeDir, searchDir, true);
-    engine = u.engine;
+    // ---- unclean stop: a child commits changes and exits without closing (no image, stale index, journal)
     const adds = Math.min(1000, Math.max(10, Math.floor(n / 100)));
-    for (let k = 0; k < adds; k++) await engine.add({ text: `after the last clean close: change ${k} of the unclean session`, type: 'note' });
-    await engine.stash(Array.from({ length: adds }, (_, k) => segments + k + 1).filter((x) => engine.has(x)));
-    await u.store.close({ snapshot: false });
-    const crashed = await openTimed(storeDir, searchDir, true);
-    log(`after unclean stop: ${fmt(crashed.totalMs)} ms = ${phases(crashed)}`);
+    inChild({ storeDir, searchDir, tableImage: true, crashAfter: adds });
+    const crashed = inChild({ storeDir, searchDir, tableImage: true });
+    log(`after unclean stop: ${fmt(crashed.totalMs)} ms = ${phases(crashed)}; close ${fmt(crashed.closeMs)} ms`);
     rows.push(row('open-to-searchable after an unclean stop', crashed.totalMs,
-      `${adds * 2} changes after the last clean close, then no close: journal replay + table ${crashed.tableSource} (${crashed.engine.tableLoad.imageRefused}) + ` +
+      `${adds} adds + 1 stash committed after the last clean close, then exit without close: journal replay + table ${crashed.tableSource} (image ${crashed.imageRefused}) + ` +
       `full index rebuild; ${phases(crashed)}`));
-    const cu = performance.now();
-    await crashed.engine.close();
-    log(`close after recovery ${fmt(performance.now() - cu)} ms`);
     const mem = memory();
-    rows.push(row('memory after close', mem.heapMb, `heap ${mem.heapMb} MB, RSS ${mem.rssMb} MB (peak RSS during the image open ${img.rssMb} MB)`));
+    rows.push(row('memory (RSS after open, fresh process)', img.rssMb, `image open RSS ${img.rssMb} MB, scan open ${scan.rssMb} MB; this bench process after building: heap ${mem.heapMb} MB, RSS ${mem.rssMb} MB`));
     return rows;
   } finally {
     if (!opts.dir) fs.rmSync(root, { recursive: true, force: true });
