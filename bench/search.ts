@@ -10,8 +10,8 @@
 //   SEARCH_BENCH_INDEX=dir   reuse the index built by an earlier run with the same n and seed (saved there
 //                            after the build; loaded instead of building when present);
 //   SEARCH_BENCH_KINDS=filtered,typo   time only these query kinds (name prefixes);
-//   SEARCH_BENCH_SKIP=built,rest,loaded   skip phases: timing the built (or reused) index; everything
-//                            after it (update/remove, save, load); timing the loaded index.
+//   SEARCH_BENCH_SKIP=built,rest,loaded,crash   skip phases: timing the built (or reused) index; everything
+//                            after it (update/remove, save, load); timing the loaded index; the crash reopen.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -302,9 +302,12 @@ export async function benchSearch(n: number, opts: SearchBenchOptions = {}): Pro
   // ---- save, drop, load (open-to-searchable)
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-search-bench-'));
   const watermark = 12345;
+  const stallSave = monitorEventLoopDelay({ resolution: 5 });
+  stallSave.enable();
   const saved = await idx.save(dir, watermark);
-  rows.push(row(n, 'save (export, temp+fsync+rename)', saved.ms, `${(saved.bytes / 1048576).toFixed(0)} MB file`));
-  log(`saved in ${(saved.ms / 1000).toFixed(1)} s, ${(saved.bytes / 1048576).toFixed(0)} MB`);
+  stallSave.disable();
+  rows.push(row(n, 'save (background, temp+fsync+rename)', saved.ms, `${(saved.bytes / 1048576).toFixed(0)} MB file; longest event-loop stall ${(stallSave.max / 1e6).toFixed(0)} ms`));
+  log(`saved in ${(saved.ms / 1000).toFixed(1)} s, ${(saved.bytes / 1048576).toFixed(0)} MB, stall max ${(stallSave.max / 1e6).toFixed(0)} ms`);
   idx = null;
   const m3 = memory();
   const stall2 = monitorEventLoopDelay({ resolution: 5 });
@@ -325,8 +328,54 @@ export async function benchSearch(n: number, opts: SearchBenchOptions = {}): Pro
   log(`loaded in ${(loadMs / 1000).toFixed(2)} s; identical: ${same}; stale watermark -> ${(await SearchIndex.load(dir, watermark + 1, table, getTexts)) === null ? 'null' : 'LOADED'}`);
   if (!skip.has('loaded')) timeKinds(loaded, 'loaded index', 3, false);
   const stats = loaded.stats();
+  if (!skip.has('crash')) rows.push(...(await crashReopen(n, loaded, dir, watermark, table, texts, getTexts, now, kinds, r, log)));
   rows.push(row(n, 'memory', m4.heapMb, `heap ${m4.heapMb} MB, RSS ${m4.rssMb} MB total (texts+table ${m1.heapMb - m0.heapMb} MB); ${stats.vocabulary} typo words; ${stats.deadKeys} dead keys; ${answersLoaded.length} answers checked`));
   if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });
+  return rows;
+}
+
+/**
+ * A crash after an idle save: changes made since (re-texts, deletes) are not in the saved file. Reopen it
+ * (`loadAny`), find what changed from the table's hashes (`staleIds`) and re-index only that (`catchUp`);
+ * the answers must equal the live index's. Then compaction of the live index, timed.
+ */
+async function crashReopen(n: number, live: SearchIndex, dir: string, watermark: number, table: SegmentTable, texts: string[], getTexts: (ids: readonly number[]) => Map<number, string>, now: number, kinds: Kind[], r: () => number, log: (l: string) => void): Promise<Row[]> {
+  const rows: Row[] = [];
+  const changed = Math.max(10, Math.round(n / 1000));
+  for (let k = 0; k < changed; k++) {
+    const x = 1 + Math.floor(r() * n);
+    if (!table.has(x)) continue;
+    if (k % 5 === 4) {
+      table.remove(x);
+      live.remove(x);
+      continue;
+    }
+    const text = `${texts[x]} changed after the save ${k}`;
+    texts[x] = text;
+    const h = hashText(text);
+    table.hashHi[x] = parseInt(h.slice(0, 8), 16) >>> 0;
+    table.hashLo[x] = parseInt(h.slice(8), 16) >>> 0;
+    live.update(x, text);
+  }
+  let t = performance.now();
+  const opened = await SearchIndex.loadAny(dir, table, getTexts);
+  if (!opened || opened.watermark !== watermark) throw new Error('the saved index did not load');
+  const loadMs = performance.now() - t;
+  t = performance.now();
+  const stale = opened.index.staleIds();
+  const staleMs = performance.now() - t;
+  const caught = await opened.index.catchUp(stale);
+  const answers = (x: SearchIndex): string[] => kinds.flatMap((kind) => kind.queries.slice(0, 10).map((q) => JSON.stringify(x.search(q, now))));
+  const same = JSON.stringify(answers(opened.index)) === JSON.stringify(answers(live));
+  rows.push(row(n, 'crash reopen (load + catch up)', loadMs + staleMs + caught.ms, `load ${loadMs.toFixed(0)} ms, find ${stale.length} changed of ${changed} changes ${staleMs.toFixed(0)} ms (table hashes), re-index ${caught.ms.toFixed(0)} ms; ${same ? 'answers identical to the live index' : 'ANSWERS DIFFER'}`));
+  log(`crash reopen: load ${loadMs.toFixed(0)} ms, staleIds ${stale.length} in ${staleMs.toFixed(0)} ms, catch-up ${caught.ms.toFixed(0)} ms, identical: ${same}`);
+  const before = live.stats();
+  const stall = monitorEventLoopDelay({ resolution: 5 });
+  stall.enable();
+  const c = await live.compact();
+  stall.disable();
+  rows.push(row(n, 'compact (background)', c.ms, `${c.droppedKeys} dead keys of ${before.keys} dropped; longest event-loop stall ${(stall.max / 1e6).toFixed(0)} ms`));
+  log(`compact: ${(c.ms / 1000).toFixed(1)} s, stall max ${(stall.max / 1e6).toFixed(0)} ms`);
   return rows;
 }
 

@@ -22,6 +22,7 @@ import { Index, type IntermediateSearchResults } from 'flexsearch';
 import { ContextGcError, hashText, isSegmentType, isTier, SEGMENT_TYPES } from '../model';
 import { TIER_STASHED, TIER_WORKING, TYPE_CODE, type SegmentTable } from '../table';
 import { arrayToBase64, base64ToInt32, base64ToUint32, INDEX_FILE, LineWriter, readLines } from './persist';
+import { decodeBlock, encodeBlock, type Slots } from './postings';
 import { makeSnippet } from './snippet';
 import { analyzeText, RESOLUTION, SLOT_WEIGHT, tokenize, TOKENIZER_VERSION, type AnalyzedText } from './tokenize';
 import { allowedEdits, Vocabulary } from './typo';
@@ -45,7 +46,7 @@ export interface SearchIndexOptions {
 
 /** Persisted format. Bump when the file layout, the tokenizer or the slot function changes. */
 export const INDEX_FORMAT = 'context-gc-search-index';
-export const INDEX_VERSION = `2.t${TOKENIZER_VERSION}.r${RESOLUTION}`;
+export const INDEX_VERSION = `3.t${TOKENIZER_VERSION}.r${RESOLUTION}`;
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 1000;
@@ -59,6 +60,8 @@ const W_RECENCY = 0.2;
 const W_TYPE = 0.1;
 /** Keeps the fraction of a score below 1 so the integer part is the matched-term count. */
 const FRACTION_SCALE = 0.999;
+/** Postings per block of the saved term map. */
+const BLOCK_POSTINGS = 1 << 18;
 /** Keys per block of `keyCreatedMax` (as a shift). */
 const KEY_BLOCK_BITS = 6;
 /** Background builds yield to the event loop after this much work. */
@@ -165,6 +168,17 @@ interface Ranked {
   matched: number;
 }
 
+/**
+ * FlexSearch's term map (term -> slots of keys). Saving and compacting read it directly: its JSON export
+ * costs a 121 MB stringify at a million segments. Checked, so a FlexSearch that keeps it elsewhere fails
+ * loudly in the tests instead of saving an empty index.
+ */
+function termMap(flex: Index): Map<string, Slots> {
+  const map = (flex as unknown as { map?: unknown }).map;
+  if (!(map instanceof Map)) throw new ContextGcError('invalid_argument', 'This FlexSearch version keeps its term map elsewhere; the search index cannot be saved or compacted.');
+  return map as Map<string, Slots>;
+}
+
 function growInt32(a: Int32Array, need: number): Int32Array {
   if (need < a.length) return a;
   let n = Math.max(1024, a.length);
@@ -199,16 +213,83 @@ function isAscii(s: string): boolean {
   return true;
 }
 
-/** Hash of what a segment is indexed from: the text's hash (as the table keeps it) mixed with path and tags. */
-function mixFields(hi: number, lo: number, filePath: string | null, tags: readonly string[]): [number, number] {
-  if (filePath === null && tags.length === 0) return [hi, lo];
-  const f = hashText(`${filePath ?? ''}\u0000${tags.join('\u0000')}`);
-  return [(hi ^ Math.imul(parseInt(f.slice(0, 8), 16), 0x9e3779b1)) >>> 0, (lo ^ Math.imul(parseInt(f.slice(8, 16), 16), 0x85ebca77)) >>> 0];
+/** A string's 64-bit hash as two numbers (hashText's halves). */
+function hash2(text: string): [number, number] {
+  const h = hashText(text);
+  return [parseInt(h.slice(0, 8), 16) >>> 0, parseInt(h.slice(8, 16), 16) >>> 0];
 }
 
-function docHash(text: string, filePath: string | null, tags: readonly string[]): [number, number] {
-  const t = hashText(text);
-  return mixFields(parseInt(t.slice(0, 8), 16) >>> 0, parseInt(t.slice(8, 16), 16) >>> 0, filePath, tags);
+/**
+ * Hashes of the interned file paths and tags of one table, by code: the path and tags part of a segment's
+ * indexed-content hash is then a few multiplications, no strings (`staleIds` runs it for every segment).
+ */
+class FieldHashes {
+  private fileHi = new Uint32Array(0);
+  private fileLo = new Uint32Array(0);
+  private fileSet = new Uint8Array(0);
+  private tagHi = new Uint32Array(0);
+  private tagLo = new Uint32Array(0);
+  private tagSet = new Uint8Array(0);
+  hi = 0;
+  lo = 0;
+
+  constructor(private readonly table: SegmentTable) {}
+
+  /** Sets `hi`/`lo` to the hash of segment `id`'s file path and tags (0, 0 for neither). */
+  of(id: number): void {
+    const t = this.table;
+    const fc = t.file[id];
+    const codes = t.tags[id];
+    let hi = 0;
+    let lo = 0;
+    if (fc >= 0) {
+      if (fc >= this.fileSet.length || this.fileSet[fc] === 0) this.addFile(fc);
+      hi = this.fileHi[fc];
+      lo = this.fileLo[fc];
+    }
+    if (codes) {
+      for (let i = 0; i < codes.length; i++) {
+        const c = codes[i];
+        if (c >= this.tagSet.length || this.tagSet[c] === 0) this.addTag(c);
+        hi = (Math.imul(hi ^ this.tagHi[c], 0x9e3779b1) + 1) >>> 0;
+        lo = (Math.imul(lo ^ this.tagLo[c], 0x85ebca77) + 1) >>> 0;
+      }
+    }
+    this.hi = hi;
+    this.lo = lo;
+  }
+
+  private addFile(fc: number): void {
+    if (fc >= this.fileSet.length) {
+      const n = Math.max(64, fc * 2);
+      this.fileHi = growTo(this.fileHi, n);
+      this.fileLo = growTo(this.fileLo, n);
+      const set = new Uint8Array(n);
+      set.set(this.fileSet);
+      this.fileSet = set;
+    }
+    [this.fileHi[fc], this.fileLo[fc]] = hash2(`f\u0000${this.table.files.values[fc]}`);
+    this.fileSet[fc] = 1;
+  }
+
+  private addTag(c: number): void {
+    if (c >= this.tagSet.length) {
+      const n = Math.max(64, c * 2);
+      this.tagHi = growTo(this.tagHi, n);
+      this.tagLo = growTo(this.tagLo, n);
+      const set = new Uint8Array(n);
+      set.set(this.tagSet);
+      this.tagSet = set;
+    }
+    [this.tagHi[c], this.tagLo[c]] = hash2(`t\u0000${this.table.tagNames.values[c]}`);
+    this.tagSet[c] = 1;
+  }
+}
+
+function growTo(a: Uint32Array, n: number): Uint32Array<ArrayBuffer> {
+  const b = new Uint32Array(n);
+  b.set(a);
+  return b;
 }
 
 function invalid(message: string): never {
@@ -240,6 +321,7 @@ export class SearchIndex {
   /** While `compact()` runs: ids (re)indexed meanwhile, to index again into the compacted index. */
   private compacting: Set<number> | null = null;
   private readonly vocabulary = new Vocabulary();
+  private readonly fields: FieldHashes;
   private readonly halfLife: number;
   private readonly textCost: number;
   private readonly charCost: number;
@@ -272,6 +354,7 @@ export class SearchIndex {
     private readonly opts: SearchIndexOptions = {},
   ) {
     this.flex = this.newFlex();
+    this.fields = new FieldHashes(table);
     this.halfLife = opts.recencyHalfLifeMs ?? 3 * 24 * 3600 * 1000;
     this.textCost = opts.textCost ?? 200;
     this.charCost = opts.charCost ?? 1.5;
@@ -324,7 +407,15 @@ export class SearchIndex {
   add(id: number, text: string, _filePath?: string | null, _tags?: readonly string[]): void {
     if (!Number.isInteger(id) || id <= 0) invalid(`Segment id must be a positive integer, got ${id}.`);
     const { filePath, tags } = this.fieldsOf(id);
-    const [hi, lo] = docHash(text, filePath, tags);
+    // What the segment is indexed from: its text's hash mixed with its path's and tags'.
+    const [textHi, textLo] = hash2(text);
+    let hi = textHi;
+    let lo = textLo;
+    if (this.table.has(id)) {
+      this.fields.of(id);
+      hi = (hi ^ this.fields.hi) >>> 0;
+      lo = (lo ^ this.fields.lo) >>> 0;
+    }
     this.ensureId(id);
     const old = this.idToKey[id];
     if (old !== 0) {
@@ -1291,32 +1382,32 @@ export class SearchIndex {
     const deadBefore = this.deadKeys;
     const fresh = this.newFlex();
     this.compacting = new Set<number>();
-    let slice = performance.now();
     try {
-      await this.flex.export(async (key: string, data: string) => {
-        const kind = key.split('.').pop();
-        if (kind === 'reg') {
-          fresh.import(key, (JSON.parse(data) as number[]).filter((k) => this.keyToId[k] !== 0) as unknown as string);
-        } else if (kind === 'map') {
-          const entries = JSON.parse(data) as [string, (number[] | null)[]][];
-          const kept: [string, (number[] | null)[]][] = [];
-          for (const [term, slots] of entries) {
-            let any = false;
-            const next = slots.map((arr) => {
-              if (!arr) return null;
-              const live = arr.filter((k) => this.keyToId[k] !== 0);
-              if (live.length > 0) any = true;
-              return live.length > 0 ? live : null;
-            });
-            if (any) kept.push([term, next]);
+      // Always in the background: the caller's turn ends before the copying starts.
+      await new Promise<void>((r) => setImmediate(r));
+      let slice = performance.now();
+      // Terms added while this runs are visited too (a Map iterates its later entries); their segments are
+      // indexed again at the end anyway.
+      let batch: [string, Slots][] = [];
+      for (const [term, slots] of termMap(this.flex)) {
+        let any = false;
+        const next: Slots = slots.map((arr) => {
+          if (!arr) return null;
+          const live = arr.filter((k) => this.keyToId[k] !== 0);
+          if (live.length > 0) any = true;
+          return live.length > 0 ? live : null;
+        });
+        if (any) batch.push([term, next]);
+        if (batch.length >= 256 || performance.now() - slice >= SLICE_MS) {
+          fresh.import('map', batch as unknown as string);
+          batch = [];
+          if (performance.now() - slice >= SLICE_MS) {
+            await new Promise<void>((r) => setImmediate(r));
+            slice = performance.now();
           }
-          fresh.import(key, kept as unknown as string);
         }
-        if (performance.now() - slice >= SLICE_MS) {
-          await new Promise<void>((r) => setImmediate(r));
-          slice = performance.now();
-        }
-      });
+      }
+      fresh.import('map', batch as unknown as string);
     } catch (err) {
       this.compacting = null;
       throw err;
@@ -1346,6 +1437,7 @@ export class SearchIndex {
    * taken when the save started) to keep the file current.
    */
   async save(dir: string, watermark: number): Promise<{ ms: number; bytes: number }> {
+    if (this.compacting) throw new ContextGcError('invalid_argument', 'The search index is being compacted; save it once compact() has finished.');
     const started = performance.now();
     const keysAtStart = this.nextKey;
     const keyTable = this.keyToId.slice(0, keysAtStart);
@@ -1355,25 +1447,43 @@ export class SearchIndex {
     const hashLo = this.hashLo.slice(0, ids);
     const out = await LineWriter.open(dir, INDEX_FILE);
     let bytes = 0;
+    const line = async (text: string): Promise<void> => {
+      await out.line(text);
+      bytes += text.length + 1;
+    };
     try {
-      const header = JSON.stringify({ format: INDEX_FORMAT, version: INDEX_VERSION, watermark, keys: keysAtStart, ids, segments: this.indexed });
-      await out.line(header);
-      bytes += header.length + 1;
-      for (const a of [keyTable, hashHi, hashLo]) {
-        const line = arrayToBase64(a);
-        await out.line(line);
-        bytes += line.length + 1;
-      }
+      await line(JSON.stringify({ format: INDEX_FORMAT, version: INDEX_VERSION, watermark, keys: keysAtStart, ids, segments: this.indexed }));
+      for (const a of [keyTable, hashHi, hashLo]) await line(arrayToBase64(a));
+      // The term map in blocks of about BLOCK_POSTINGS postings, yielding between slices of work. Keys
+      // taken meanwhile (>= keysAtStart) are left out, so the file is the index as it was at the start.
       let chunks = 0;
-      await this.flex.export(async (key: string, data: string) => {
+      let terms = 0;
+      let postings = 0;
+      let batch: [string, Slots][] = [];
+      let batchPostings = 0;
+      let slice = performance.now();
+      const flush = async (): Promise<void> => {
+        if (batch.length === 0) return;
+        const { block, postings: n } = encodeBlock(batch, RESOLUTION, keysAtStart);
+        terms += batch.length;
+        postings += n;
         chunks++;
-        bytes += key.length + data.length + 2;
-        await out.line(key);
-        await out.line(data);
-      });
-      const trailer = JSON.stringify({ end: true, chunks, nextKey: this.nextKey });
-      await out.line(trailer);
-      bytes += trailer.length + 1;
+        batch = [];
+        batchPostings = 0;
+        await line(block.toString('base64'));
+      };
+      for (const entry of termMap(this.flex)) {
+        batch.push(entry);
+        for (const arr of entry[1]) batchPostings += arr ? arr.length : 0;
+        if (batchPostings < BLOCK_POSTINGS && performance.now() - slice < SLICE_MS) continue;
+        await flush();
+        if (performance.now() - slice >= SLICE_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          slice = performance.now();
+        }
+      }
+      await flush();
+      await line(JSON.stringify({ end: true, chunks, terms, postings, nextKey: keysAtStart }));
       await out.commit();
     } catch (err) {
       await out.abort();
@@ -1423,30 +1533,30 @@ export class SearchIndex {
       if (keyTable.length !== header.keys || hashHi.length !== header.ids || hashLo.length !== header.ids) return null;
       const idx = new SearchIndex(table, getTexts, opts);
       let chunks = 0;
-      let trailer = null as { end?: boolean; chunks?: number; nextKey?: number } | null;
+      let terms = 0;
+      let postings = 0;
+      let trailer = null as { end?: boolean; chunks?: number; terms?: number; postings?: number; nextKey?: number } | null;
       let slice = performance.now();
       for (;;) {
-        const key = await next();
-        if (key === null) break;
-        if (key.startsWith('{')) {
-          trailer = JSON.parse(key) as typeof trailer;
+        const text = await next();
+        if (text === null) break;
+        if (text.startsWith('{')) {
+          trailer = JSON.parse(text) as typeof trailer;
           break;
         }
-        const data = await next();
-        if (data === null) break;
-        const parsed = JSON.parse(data) as unknown;
-        if (key.endsWith('.map') && Array.isArray(parsed)) {
-          for (const entry of parsed as [string, unknown][]) idx.vocabulary.add(entry[0]);
-        }
-        // FlexSearch's import takes the parsed chunk as well as its JSON text.
-        idx.flex.import(key, parsed as string);
+        const block = decodeBlock(Buffer.from(text, 'base64'), RESOLUTION);
+        for (const entry of block.entries) idx.vocabulary.add(entry[0]);
+        // FlexSearch's import takes parsed entries as well as JSON text.
+        idx.flex.import('map', block.entries as unknown as string);
         chunks++;
+        terms += block.entries.length;
+        postings += block.postings;
         if (performance.now() - slice >= SLICE_MS) {
           await new Promise<void>((r) => setImmediate(r));
           slice = performance.now();
         }
       }
-      if (!trailer || trailer.end !== true || trailer.chunks !== chunks || typeof trailer.nextKey !== 'number') return null;
+      if (!trailer || trailer.end !== true || trailer.chunks !== chunks || trailer.terms !== terms || trailer.postings !== postings || trailer.nextKey !== keyTable.length) return null;
       idx.adoptKeys(keyTable, hashHi, hashLo, trailer.nextKey);
       // Part of being searchable: the query scratch arrays.
       idx.prepareScratch();
@@ -1467,30 +1577,16 @@ export class SearchIndex {
   staleIds(): number[] {
     const t = this.table;
     const out: number[] = [];
-    // The path and tags part of the hash, once per distinct (file, tags) pair.
-    const fieldHash = new Map<string, [number, number]>();
+    const fields = this.fields;
     for (let id = 1; id < t.end; id++) {
       if (t.alive[id] !== 1) continue;
       if (id >= this.idToKey.length || this.idToKey[id] === 0) {
         out.push(id);
         continue;
       }
-      const fc = t.file[id];
-      const codes = t.tags[id];
-      let hi = t.hashHi[id];
-      let lo = t.hashLo[id];
-      if (fc >= 0 || (codes && codes.length > 0)) {
-        const k = codes && codes.length > 0 ? `${fc}:${codes.join(',')}` : `${fc}`;
-        let f = fieldHash.get(k);
-        if (f === undefined) {
-          const { filePath, tags } = this.fieldsOf(id);
-          const [fh, fl] = mixFields(0, 0, filePath, tags);
-          f = [fh, fl];
-          fieldHash.set(k, f);
-        }
-        hi = (hi ^ f[0]) >>> 0;
-        lo = (lo ^ f[1]) >>> 0;
-      }
+      fields.of(id);
+      const hi = (t.hashHi[id] ^ fields.hi) >>> 0;
+      const lo = (t.hashLo[id] ^ fields.lo) >>> 0;
       if (this.hashHi[id] !== hi || this.hashLo[id] !== lo) out.push(id);
     }
     return out;
