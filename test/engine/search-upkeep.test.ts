@@ -177,3 +177,24 @@ test('dead keys past the share are compacted at idle; answers equal a fresh buil
   assert.deepEqual(answers(reloaded), answers(c));
   await Promise.all([a.close(), c.close(), reloaded.close()]);
 });
+
+test('closing while an idle save runs leaves one complete, current index file and no temp file', async () => {
+  const clock = new TestClock();
+  for (const delay of [0, 15, 30, 60]) {
+    const dir = tempDir('upkeep-close');
+    const a = await open(dir, clock, { searchMaintenance: { idleMs: 10 } });
+    await a.whenSearchReady();
+    await a.addMany(Array.from({ length: 1500 }, (_, i) => ({ type: 'note' as const, text: `${textOf(i)} ${textOf(i + 1)}` })));
+    await new Promise((r) => setTimeout(r, delay));
+    const want = answers(a);
+    const mark = changeSeq(a);
+    await a.close();
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'search')), ['search-index.jsonl'], `delay ${delay}: no temp file`);
+    assert.equal(savedWatermark(dir), mark, `delay ${delay}: the file is current`);
+    const progress: unknown[] = [];
+    const b = await open(dir, clock, { searchMaintenance: { idleMs: 0 } }, (done, total) => progress.push([done, total]));
+    assert.deepEqual(progress, [], `delay ${delay}: loaded as current`);
+    assert.deepEqual(answers(b), want);
+    await b.close();
+  }
+});

@@ -15,8 +15,11 @@
 //   columns (tier, type, task, file, tags, times). `filter`: when a task/file/tag filter selects far
 //   fewer segments than the postings hold, read those segments' texts through `getTexts` and score them
 //   with the same slot function. Both give identical scores, so the plan never changes the answer.
-// - Persistence: FlexSearch's export chunks plus our key table, one file replaced atomically, tagged with
-//   a format version and the engine's change watermark (see save/load).
+// - Persistence: FlexSearch's term map in binary blocks (postings.ts) plus our key table, one file replaced
+//   atomically, tagged with a format version and the engine's change watermark (see save/load). A file
+//   behind the store is caught up on what changed (`staleIds` + `catchUp`), found from content hashes.
+// - Filters skip postings by key block (keys ascend in every posting list and follow time): a createdAfter
+//   bound skips each list's old prefix, a task/file pre-mark skips blocks holding none of its segments.
 
 import { Index, type IntermediateSearchResults } from 'flexsearch';
 import { ContextGcError, hashText, isSegmentType, isTier, SEGMENT_TYPES } from '../model';
