@@ -98,9 +98,10 @@ function inChild(job: ChildJob): Opened {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });
-  const line = r.stdout.split('\n').find((l) => l.startsWith(RESULT));
-  if (r.status !== 0 || !line) throw new Error(`the open child failed (status ${r.status}): ${r.stderr.slice(-2000)}`);
-  return JSON.parse(line.slice(RESULT.length)) as Opened;
+  // The bundle's runner prints its progress first, on the same line.
+  const at = r.stdout.indexOf(RESULT);
+  if (r.status !== 0 || at < 0) throw new Error(`the open child failed (status ${r.status}): ${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout.slice(at + RESULT.length).split('\n')[0]!) as Opened;
 }
 
 async function childMain(job: ChildJob): Promise<void> {
