@@ -342,9 +342,13 @@ export async function benchSearch(n: number, opts: SearchBenchOptions = {}): Pro
 async function crashReopen(n: number, live: SearchIndex, dir: string, watermark: number, table: SegmentTable, texts: string[], getTexts: (ids: readonly number[]) => Map<number, string>, now: number, kinds: Kind[], r: () => number, log: (l: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
   const changed = Math.max(10, Math.round(n / 1000));
+  // Each segment changed once: a second change would leave the live index one more dead key's postings
+  // than the caught-up one, and term rarity (idf) counts those.
+  const picked = new Set<number>();
   for (let k = 0; k < changed; k++) {
-    const x = 1 + Math.floor(r() * n);
-    if (!table.has(x)) continue;
+    let x = 1 + Math.floor(r() * n);
+    while (picked.has(x) || !table.has(x) || !live.has(x)) x = 1 + Math.floor(r() * n);
+    picked.add(x);
     if (k % 5 === 4) {
       table.remove(x);
       live.remove(x);

@@ -82,43 +82,69 @@ export function encodeBlock(entries: readonly [string, Slots][], slotCount: numb
 export function decodeBlock(block: Buffer, slotCount: number): { entries: [string, Slots][]; postings: number } {
   if (block.length < 8 || crc32(block.subarray(4)) !== block.readUInt32LE(0)) throw new Error('a postings block fails its checksum');
   const count = block.readUInt32LE(4);
-  const b = block;
+  const b: Uint8Array = block;
   const end = b.length;
-  let p = 8;
-  const varint = (): number => {
-    let v = 0;
-    let shift = 0;
-    for (;;) {
-      if (p >= end || shift > 28) throw new Error('a postings block is malformed');
-      const x = b[p++];
-      v += (x & 0x7f) * 2 ** shift;
-      if (x < 0x80) return v;
-      shift += 7;
-    }
-  };
+  const reader = { p: 8 };
   const entries: [string, Slots][] = new Array(count);
   let postings = 0;
   for (let t = 0; t < count; t++) {
-    const len = varint();
-    if (p + len > end) throw new Error('a postings block is malformed');
-    const term = utf8Decode.decode(b.subarray(p, p + len));
-    p += len;
+    const len = readVarint(b, reader, end);
+    const at = reader.p;
+    if (at + len > end) throw new Error('a postings block is malformed');
+    const term = utf8Decode.decode(b.subarray(at, at + len));
+    reader.p = at + len;
     const slots: Slots = new Array(slotCount).fill(null);
     for (let s = 0; s < slotCount; s++) {
-      const n = varint();
+      const n = readVarint(b, reader, end);
       if (n === 0) continue;
-      if (n > end - p) throw new Error('a postings block is malformed');
-      const arr = new Array<number>(n);
-      let key = 0;
-      for (let k = 0; k < n; k++) {
-        key += varint();
-        arr[k] = key;
-      }
-      slots[s] = arr;
+      if (n > end - reader.p) throw new Error('a postings block is malformed');
+      slots[s] = readKeys(b, reader, end, n);
       postings += n;
     }
     entries[t] = [term, slots];
   }
-  if (p !== end) throw new Error('a postings block is malformed');
+  if (reader.p !== end) throw new Error('a postings block is malformed');
   return { entries, postings };
+}
+
+function readVarint(b: Uint8Array, reader: { p: number }, end: number): number {
+  let p = reader.p;
+  let v = 0;
+  let scale = 1;
+  for (;;) {
+    if (p >= end || scale > 2 ** 28) throw new Error('a postings block is malformed');
+    const x = b[p++];
+    v += (x & 0x7f) * scale;
+    if (x < 0x80) break;
+    scale *= 128;
+  }
+  reader.p = p;
+  return v;
+}
+
+/** `n` delta-coded keys: the hot loop of a load (tens of millions of postings), one byte per key mostly. */
+function readKeys(b: Uint8Array, reader: { p: number }, end: number, n: number): number[] {
+  const arr = new Array<number>(n);
+  let p = reader.p;
+  let key = 0;
+  for (let k = 0; k < n; k++) {
+    if (p >= end) throw new Error('a postings block is malformed');
+    let x = b[p++];
+    if (x < 0x80) {
+      key += x;
+    } else {
+      let v = x & 0x7f;
+      let shift = 7;
+      do {
+        if (p >= end || shift > 28) throw new Error('a postings block is malformed');
+        x = b[p++];
+        v |= (x & 0x7f) << shift;
+        shift += 7;
+      } while (x >= 0x80);
+      key += v >>> 0;
+    }
+    arr[k] = key;
+  }
+  reader.p = p;
+  return arr;
 }
