@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { main, type CliIO } from '../../src/cli/main';
 import { tiktokenCount } from '../engine/helpers';
+import { tempDir } from '../engine/storeHelpers';
 
 function sandbox() {
-  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-cli-'));
+  const cwd = tempDir('cli');
   let stdin = '';
   const run = async (...argv: string[]) => {
     const out: string[] = [];

@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ContextEngine } from '../../src/engine/engine';
 import { openSqliteStore } from '../../src/engine/store/sqlite';
 import { TestClock, words } from './helpers';
+import { tempDir } from './storeHelpers';
 
 async function open(dir: string, clock = new TestClock()) {
   const store = await openSqliteStore(dir, { purpose: 'test', backgroundSnapshots: false });
@@ -23,7 +23,7 @@ const corpus = [
 ];
 
 test('a restart keeps segments, ids, totals, the current task, pins, tiers and search results', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-persist-'));
+  const dir = tempDir('persist');
   const a = await open(dir);
   await a.setCurrentTask('store');
   await a.addMany(corpus);
@@ -48,7 +48,7 @@ test('a restart keeps segments, ids, totals, the current task, pins, tiers and s
 });
 
 test('the saved index is used only when current: a change after saving forces a rebuild with the same results', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-persist-'));
+  const dir = tempDir('persist');
   const a = await open(dir);
   await a.addMany(corpus);
   await a.whenSearchReady();
@@ -71,7 +71,7 @@ test('the saved index is used only when current: a change after saving forces a 
 });
 
 test('search follows every change: add, update, stash, restore, delete', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-persist-'));
+  const dir = tempDir('persist');
   const e = await open(dir);
   const [m] = await e.addMany([{ type: 'note', text: 'the flux capacitor' }]);
   await e.whenSearchReady();

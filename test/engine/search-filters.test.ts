@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import type { SearchRequest, SearchResult } from '../../src/engine/search';
 import { Corpus, DAY, DIRS, FILES, generate, NOW, oracle, rng, TAGS, TYPES, WORDS } from './searchFixtures';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { SearchIndex } from '../../src/engine/search';
+import { tempDir } from './storeHelpers';
 
 const corpus = generate(3000, 11);
 // textCost Infinity: never read texts (index plan); 0 (and charCost 0): read texts whenever a task/file/tag filter exists.
@@ -254,7 +253,7 @@ test('recent and task filters skip postings by key block and stay exact through 
   run('after changes');
   await idx.compact();
   run('after compaction');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-search-created-'));
+  const dir = tempDir('search-created');
   await idx.save(dir, 1);
   idx = (await SearchIndex.load(dir, 1, c.table, c.getTexts, { textCost: Infinity })) as SearchIndex;
   assert.ok(idx);

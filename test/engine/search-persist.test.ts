@@ -4,10 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { INDEX_VERSION, SearchIndex, type SearchRequest } from '../../src/engine/search';
 import { Corpus, DAY, generate, NOW, oracle } from './searchFixtures';
+import { tempDir } from './storeHelpers';
 
 const QUERIES: SearchRequest[] = [
   { query: 'search recall evaluation' },
@@ -27,7 +27,7 @@ function answers(idx: SearchIndex): unknown[] {
 }
 
 function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-search-'));
+  return tempDir('search');
 }
 
 /** The index's answer agrees with the oracle on which segments match and how many terms each. */

@@ -4,7 +4,6 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
@@ -13,6 +12,7 @@ import type { ChangeResult } from '../../src/engine/engine';
 import { EngineClient, WorkerError } from '../../src/host/rpc/client';
 import type { InitOptions, Totals } from '../../src/host/rpc/protocol';
 import { FILE_TAG, truncationNote } from '../../src/host/worker/service';
+import { tempDir } from '../engine/storeHelpers';
 
 const SCRIPT = path.join(__dirname, '..', '..', 'src', 'host', 'engineWorker.ts');
 
@@ -34,7 +34,7 @@ describe('engine worker RPC', () => {
   const totals: Totals[] = [];
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-rpc-'));
+    dir = tempDir('rpc');
     client = new EngineClient(startWorker(), { onChange: (c) => changes.push(c), onTotals: (t) => totals.push(t) });
     // Asked before the store is open: waits for it instead of failing.
     const early = client.engine.totals();
@@ -143,7 +143,7 @@ describe('engine worker RPC', () => {
 
 describe('engine worker lifecycle', () => {
   test('close makes the store durable and releases the lock; a new worker reopens it', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-rpc-'));
+    const dir = tempDir('rpc');
     const storeDir = path.join(dir, 'store');
     const first = new EngineClient(startWorker());
     await first.start(options(storeDir));
@@ -174,7 +174,7 @@ describe('engine worker lifecycle', () => {
 
 describe('engine worker encoding', () => {
   test('a store counted with another encoding is recounted after it opens', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-rpc-'));
+    const dir = tempDir('rpc');
     const storeDir = path.join(dir, 'store');
     const text = 'Здравствуйте, мир! Ünïcödé façade naïve résumé 日本語のテキスト';
     const first = new EngineClient(startWorker());

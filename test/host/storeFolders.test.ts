@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { locateStore, moveLegacySearchIndex } from '../../src/host/storeFolders';
+import { tempDir } from '../engine/storeHelpers';
 
 function temp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'cgc-folders-'));
+  return tempDir('folders');
 }
 
 test('a window with a folder keeps store and index in its workspace storage; without one, in the global storage', () => {
