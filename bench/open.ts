@@ -5,9 +5,10 @@
 // Measured in the same run:
 //   - with the table image (tableImage.ts) — the product path;
 //   - baseline: the same open with the table scanned row by row from SQLite (the path before the image);
-//   - after an unclean stop: a child commits changes and exits without closing anything (no table image;
-//     the saved index is current only if an idle save caught the last change) -> journal replay + scan
-//     (+ index rebuild when stale) before the first complete search.
+//   - after an unclean stop: a child commits changes and exits without closing anything, before any idle
+//     save (no table image; the index file is behind) -> journal replay + scan + index catch-up;
+//   - the same after the engine went idle first (its idle saves of table image and index are current)
+//     -> journal replay + image + index load.
 // Every open runs in a fresh process (this bench re-run as a child), as a real cold start of the engine:
 // a process that has just built 1M segments carries a heap that slows every later allocation 2-4x.
 // Tables from the image and from the scan are compared column by column (checksums) in the run.
@@ -23,6 +24,7 @@ import type { NewSegment, TokenCounter } from '../src/engine/model';
 import { openSqliteStore, type SqliteStore } from '../src/engine/store/sqlite';
 import type { SegmentTable } from '../src/engine/table';
 import { tableImagePath } from '../src/engine/tableImage';
+import { INDEX_FILE } from '../src/engine/search/persist';
 import { crc32 } from '../src/engine/store/journal';
 import { generateCorpus } from './corpus';
 import { rng } from './search';
@@ -73,6 +75,8 @@ interface Opened {
   indexWaitMs: number;
   firstQueryMs: number;
   totalMs: number;
+  /** idleFirst: how long the idle saves took after the idle delay. */
+  idleSaveMs?: number;
   rssMb: number;
   hits: number;
   imageRefused?: string;
@@ -81,12 +85,17 @@ interface Opened {
   closeMs: number;
 }
 
+/** The idle delay of the idle-first unclean stop (the product's default is 30 s). */
+const IDLE_MS = 1000;
+
 interface ChildJob {
   storeDir: string;
   searchDir: string;
   tableImage: boolean;
   /** Commit this many adds (and stash them) after opening, then exit without closing: an unclean stop. */
   crashAfter?: number;
+  /** With crashAfter: wait until the engine has saved its table image and index when idle, then exit. */
+  idleFirst?: boolean;
 }
 
 const CHILD_ENV = 'CGC_BENCH_OPEN_CHILD';
@@ -106,11 +115,19 @@ function inChild(job: ChildJob): Opened {
 }
 
 async function childMain(job: ChildJob): Promise<void> {
-  const { o, engine, store } = await openTimed(job.storeDir, job.searchDir, job.tableImage);
+  const { o, engine, store } = await openTimed(job.storeDir, job.searchDir, job.tableImage, job.idleFirst ? IDLE_MS : undefined);
   if (job.crashAfter) {
     const ids: number[] = [];
     for (let k = 0; k < job.crashAfter; k++) ids.push((await engine.add({ text: `after the last clean close: change ${k} of the unclean session`, type: 'note' })).id);
     await engine.stash(ids);
+    const lastChange = Date.now();
+    if (job.idleFirst) {
+      // Both idle saves done: the table image, then the index file rewritten after the last change.
+      const indexFile = path.join(job.searchDir, INDEX_FILE);
+      const saved = (f: string) => fs.existsSync(f) && fs.statSync(f).mtimeMs > lastChange;
+      while (!saved(tableImagePath(job.storeDir)) || !saved(indexFile)) await new Promise((r) => setTimeout(r, 50));
+      o.idleSaveMs = Date.now() - lastChange - IDLE_MS;
+    }
     void store;
     process.stdout.write(`${RESULT}${JSON.stringify(o)}\n`, () => process.exit(0));
     return;
@@ -122,12 +139,12 @@ async function childMain(job: ChildJob): Promise<void> {
 }
 
 /** Store open -> engine open -> wait for the complete index -> first search. Everything the product does. */
-async function openTimed(storeDir: string, searchDir: string, tableImage: boolean): Promise<{ o: Opened; engine: ContextEngine; store: SqliteStore }> {
+async function openTimed(storeDir: string, searchDir: string, tableImage: boolean, idleMs?: number): Promise<{ o: Opened; engine: ContextEngine; store: SqliteStore }> {
   (globalThis as { gc?: () => void }).gc?.();
   const t0 = performance.now();
   const store = await openSqliteStore(storeDir, { purpose: 'bench' });
   const t1 = performance.now();
-  const engine = await ContextEngine.open({ store, searchDir, tableImage });
+  const engine = await ContextEngine.open({ store, searchDir, tableImage, ...(idleMs !== undefined ? { searchMaintenance: { idleMs } } : {}) });
   const t2 = performance.now();
   await engine.whenSearchReady();
   const t3 = performance.now();
@@ -250,8 +267,16 @@ export async function benchOpen(n: number, opts: OpenBenchOptions = {}): Promise
     const crashed = inChild({ storeDir, searchDir, tableImage: true });
     log(`after unclean stop: ${fmt(crashed.totalMs)} ms = ${phases(crashed)}; close ${fmt(crashed.closeMs)} ms`);
     rows.push(row('open-to-searchable after an unclean stop', crashed.totalMs,
-      `${adds} adds + 1 stash committed after the last clean close, then exit without close: journal replay + table ${crashed.tableSource} (image ${crashed.imageRefused}) + ` +
-      `${crashed.indexWaitMs > 50 ? `index rebuilt in the background (${fmt(crashed.indexWaitMs)} ms)` : 'saved index current (an idle save after the last change)'}; ${phases(crashed)}`));
+      `${adds} adds + 1 stash committed after the last clean close, then exit without close before any idle save: journal replay + table ${crashed.tableSource} (image ${crashed.imageRefused}) + ` +
+      `index behind the store, caught up ${fmt(crashed.indexWaitMs)} ms after open returned; ${phases(crashed)}`));
+
+    // ---- unclean stop after the engine went idle: the idle saves (table image + index) are current
+    const idler = inChild({ storeDir, searchDir, tableImage: true, crashAfter: adds, idleFirst: true });
+    const afterIdle = inChild({ storeDir, searchDir, tableImage: true });
+    log(`after unclean stop, idle saves first: ${fmt(afterIdle.totalMs)} ms = ${phases(afterIdle)}`);
+    rows.push(row('open-to-searchable after an unclean stop, idle first', afterIdle.totalMs,
+      `the same changes, then ${IDLE_MS / 1000} s idle (saves took ${fmt(idler.idleSaveMs ?? 0)} ms after the delay), then exit without close: ` +
+      `table ${afterIdle.tableSource}${afterIdle.imageRefused ? ` (image ${afterIdle.imageRefused})` : ''}, index complete ${fmt(afterIdle.indexWaitMs)} ms after open returned; ${phases(afterIdle)}`));
     const mem = memory();
     rows.push(row('memory (RSS after open, fresh process)', img.rssMb, `image open RSS ${img.rssMb} MB, scan open ${scan.rssMb} MB; this bench process after building: heap ${mem.heapMb} MB, RSS ${mem.rssMb} MB`));
     return rows;

@@ -174,6 +174,8 @@ export class ContextEngine {
   private indexBuild: Promise<void> = Promise.resolve();
   private readonly maintenance: { idleMs: number; compactShare: number; compactMinDead: number };
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The table image saved when idle, and at which change and journal position (so an unchanged table is not saved again). */
+  private imageSaved: { watermark: number; seq: number; bytes: number } | undefined;
   /** The running idle save (and compaction), if any. */
   private indexWork: Promise<void> | null = null;
   /** What the saved index file holds: its watermark and the index version it was taken at. */
@@ -203,6 +205,8 @@ export class ContextEngine {
     const engine = new ContextEngine(opts.store, opts);
     engine.load();
     if (opts.search !== false) await engine.openSearch(opts.searchDir, opts.onSearchProgress);
+    // The open consumed the table image; once idle, save one again (so does every change's commit).
+    engine.scheduleIndexSave();
     return engine;
   }
 
@@ -897,6 +901,27 @@ export class ContextEngine {
     }
   }
 
+  /**
+   * When changes have stopped: the table image with the store's journal position, so a crash from here
+   * on (with no change after) reopens from the image instead of scanning every row. Skipped while the
+   * store is still writing (no settled position) or when the saved image is already this table.
+   */
+  private saveIdleTableImage(): void {
+    const dir = this.store.dir;
+    if (!this.tableImage || !dir || this.store.readOnly || this.closed) return;
+    const at = this.store.journalPosition?.();
+    if (!at) return;
+    const s = this.imageSaved;
+    if (s && s.watermark === this.changeSeq && s.seq === at.seq && s.bytes === at.bytes) return;
+    try {
+      saveTableImage(dir, this.table, this.changeSeq, at);
+      this.imageSaved = { watermark: this.changeSeq, ...at };
+    } catch (err) {
+      this.onWarning?.(new ContextGcError('io_error', `Could not save the table image in ${dir}: ${(err as Error).message}. ` +
+        'Nothing is lost; after a crash the next open rebuilds the table from the store (slower).', { dir }));
+    }
+  }
+
   /** Makes every change so far durable, counting it for the search index's watermark. */
   private async commit(): Promise<void> {
     this.changeSeq++;
@@ -912,12 +937,14 @@ export class ContextEngine {
     return this.indexSaved.watermark === this.changeSeq && this.indexSaved.version === idx.version;
   }
 
-  /** (Re)starts the idle timer: the index is saved once no change came for `idleMs`. */
+  /** (Re)starts the idle timer: the table image and the index are saved once no change came for `idleMs`. */
   private scheduleIndexSave(): void {
-    if (!this.searchDir || this.maintenance.idleMs <= 0 || this.closed || this.store.readOnly) return;
+    if (this.maintenance.idleMs <= 0 || this.closed || this.store.readOnly) return;
+    if (!this.searchDir && !(this.tableImage && this.store.dir)) return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
+      this.saveIdleTableImage();
       void this.indexUpkeep();
     }, this.maintenance.idleMs);
     // Never keeps a process (CLI, tests) alive: close saves anyway.

@@ -1,5 +1,5 @@
 // The segment table's image: every column of the SegmentTable written to one file when the engine closes
-// cleanly, so the next open restores the table in about a tenth of a second instead of scanning every row
+// cleanly or has been idle for a while after changes, so the next open restores the table in about a tenth of a second instead of scanning every row
 // out of SQLite (~2.5 s at 1M segments: sql.js steps each row and column through WASM calls, which no
 // tuning of the scan brings near a typed-array read; measured in bench/open.ts).
 //
@@ -7,11 +7,15 @@
 //   - the header's magic, format version and checksum are right, the body is exactly as long as the header
 //     says and passes its CRC-32, and every code and offset in it is in range (truncated, damaged and
 //     other-version files are refused);
-//   - its watermark equals the store's change counter (the engine's changeSeq, kv "changeSeq").
-// On top of that, a writable open removes the file once it has read it: only a session that ends in a clean
-// close leaves an image, so after a crash or kill the next open scans even if something changed the store
-// without moving the counter. A refused image is reported as a warning, removed (writable opens) and the
-// table comes from the scan.
+//   - its watermark equals the store's change counter (the engine's changeSeq, kv "changeSeq");
+//   - an image saved while the store was in use (when changes stopped for a while: the engine's idle save)
+//     also records where the store's journal ended then, and is used only when the open's replay ends at
+//     exactly that point: nothing at all was written after it, not even part of an operation that crashed
+//     before it moved the counter. So a crash after an idle save with no change since opens as fast as a
+//     clean close; any write after it, and the table is scanned.
+// On top of that, a writable open removes the file once it has read it: only a clean close (the watermark
+// suffices: every operation has finished) or an idle save (watermark and journal position) leaves an image.
+// A refused image is reported as a warning, removed (writable opens) and the table comes from the scan.
 //
 // The image holds what a scan would build, not the live table's history: strings re-interned in first-use
 // order over the live rows, dead rows at their defaults, postings and in-degrees rebuilt from the columns.
@@ -29,7 +33,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ContextGcError } from './model';
 import { crc32, fsyncDir } from './store/journal';
-import type { SegmentStore } from './store/types';
+import type { JournalPosition, SegmentStore } from './store/types';
 import { SegmentTable, type Postings } from './table';
 
 export const TABLE_IMAGE_FILE = 'table.img';
@@ -53,6 +57,8 @@ const COLUMNS: readonly (readonly [Column, ColumnCtor, number])[] = [
 
 interface ImageJson {
   watermark: number;
+  /** Set by saves while the store is open (idle saves): where the store's journal ended at the save. */
+  journal?: JournalPosition;
   /** One past the highest live id (1 when empty). */
   end: number;
   count: number;
@@ -87,7 +93,7 @@ class Remap {
 }
 
 /** Serializes `table` as the image a scan of the same store would produce, tagged with `watermark`. */
-export function encodeTableImage(table: SegmentTable, watermark: number): Uint8Array {
+export function encodeTableImage(table: SegmentTable, watermark: number, journal?: JournalPosition): Uint8Array {
   const t = table;
   let end = t.end;
   while (end > 1 && t.alive[end - 1] !== 1) end--;
@@ -161,7 +167,8 @@ export function encodeTableImage(table: SegmentTable, watermark: number): Uint8A
   }
   const arrays: [string, ColumnArray][] = [...cols, ['tagList', tagList], ['listOff', Int32Array.from(listOff)], ['listVal', Int32Array.from(listVals)],
     ['refOff', refOff], ['refVal', refVal]];
-  const json: ImageJson = { watermark, end, count, tasks: tasks.values, files: files.values, tags: tagNames.values, sections: {} };
+  const json: ImageJson = { watermark, ...(journal ? { journal: { seq: journal.seq, bytes: journal.bytes } } : {}), end, count,
+    tasks: tasks.values, files: files.values, tags: tagNames.values, sections: {} };
   let rel = 0;
   for (const [name, a] of arrays) {
     json.sections[name] = [rel, a.length];
@@ -184,10 +191,13 @@ export function encodeTableImage(table: SegmentTable, watermark: number): Uint8A
   return out;
 }
 
-/** Writes the image of `table` to `dir/table.img` (temp file, fsync, rename, fsync dir). */
-export function saveTableImage(dir: string, table: SegmentTable, watermark: number): { bytes: number; ms: number } {
+/**
+ * Writes the image of `table` to `dir/table.img` (temp file, fsync, rename, fsync dir). `journal`: the
+ * store's journal position now, for a save while the store stays in use (see the header).
+ */
+export function saveTableImage(dir: string, table: SegmentTable, watermark: number, journal?: JournalPosition): { bytes: number; ms: number } {
   const t0 = performance.now();
-  const image = encodeTableImage(table, watermark);
+  const image = encodeTableImage(table, watermark, journal);
   const target = tableImagePath(dir);
   const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   const fd = fs.openSync(tmp, 'w');
@@ -283,10 +293,18 @@ function checkOffsets(off: Int32Array, values: number, what: string): void {
  * Fills the empty `table` from the image in `buf` when it is sound and carries `watermark`. Throws
  * ImageRefused (the table untouched) otherwise: nothing is assigned until every check has passed.
  */
-export function decodeTableImage(buf: Uint8Array, watermark: number, table: SegmentTable): void {
+export function decodeTableImage(buf: Uint8Array, watermark: number, table: SegmentTable, journalEnd?: JournalPosition): void {
   const json = checkImage(buf);
   if (json.watermark !== watermark) {
     throw new ImageRefused(`it was saved at change ${json.watermark} but the store is at change ${watermark} (it is stale)`);
+  }
+  if (json.journal !== undefined) {
+    const j = json.journal;
+    if (typeof j !== 'object' || j === null || !Number.isInteger(j.seq) || !Number.isInteger(j.bytes)) throw new ImageRefused('its description is malformed');
+    if (!journalEnd || journalEnd.seq !== j.seq || journalEnd.bytes !== j.bytes) {
+      throw new ImageRefused(`it was saved while the store was in use, with journal ${j.seq} at ${j.bytes} bytes, and the store ` +
+        (journalEnd ? `was written after that (its journal now ends at ${journalEnd.seq}:${journalEnd.bytes})` : 'cannot tell where its journal ended'));
+    }
   }
   const end = json.end;
   if (!Number.isInteger(end) || end < 1 || !Array.isArray(json.tasks) || !Array.isArray(json.files) || !Array.isArray(json.tags) ||
@@ -420,14 +438,14 @@ export function loadTable(store: SegmentStore, table: SegmentTable, watermark: n
         report.imageRefused = 'absent';
       } else {
         report.imageBytes = buf.length;
-        decodeTableImage(buf, watermark, table);
+        decodeTableImage(buf, watermark, table, store.journalEndAtOpen);
         report.source = 'image';
       }
     } catch (err) {
       if (!(err instanceof ImageRefused) && !(err instanceof SyntaxError)) throw err;
       report.imageRefused = 'refused';
       report.warnings.push(new ContextGcError('store_corrupt', `The saved table image ${file} was not used: ${err.message}. ` +
-        'The table was rebuilt from the store instead (slower open, nothing lost); a new image is written at the next clean close.', { file }));
+        'The table was rebuilt from the store instead (slower open, nothing lost); a new image is written when changes stop or at the next clean close.', { file }));
     }
     if (writable && report.imageRefused !== 'absent') removeImage(dir, file);
     report.imageMs = performance.now() - t0;

@@ -2,7 +2,8 @@
 // image equals the table a scan builds, column by column, including postings, in-degrees, interners and
 // dead/stashed rows; a stale, truncated, corrupt, other-version or unreadable image is refused with an
 // exact warning and the table comes from the scan; the image is consumed by a writable open (an unclean
-// stop leaves none), kept by a read-only one.
+// stop leaves none, unless the engine went idle after its last write: then the image saved when idle, with
+// the journal position, is used exactly when nothing was written after it), kept by a read-only one.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +19,7 @@ import { TABLE_IMAGE_VERSION, tableImagePath } from '../../src/engine/tableImage
 import { TestClock, words } from './helpers';
 import { tempDir } from './storeHelpers';
 
-const SUFFIX = 'The table was rebuilt from the store instead (slower open, nothing lost); a new image is written at the next clean close.';
+const SUFFIX = 'The table was rebuilt from the store instead (slower open, nothing lost); a new image is written when changes stop or at the next clean close.';
 
 async function open(dir: string, opts: Partial<EngineOptions> = {}): Promise<ContextEngine> {
   const store = await openSqliteStore(dir, { purpose: 'test', backgroundSnapshots: false });
@@ -319,4 +320,64 @@ test('a read-only open uses a current image and leaves it in place; the memory s
   assert.equal(m.tableLoad.source, 'scan');
   assert.equal(m.tableLoad.imageRefused, 'disabled');
   await m.close();
+});
+
+/** Opens with a short idle delay, makes `change`, waits for the idle image, returns the engine and its store. */
+async function idleImage(dir: string, change: (e: ContextEngine) => Promise<unknown>) {
+  const store = await openSqliteStore(dir, { purpose: 'test', backgroundSnapshots: false });
+  const e = await ContextEngine.open({ store, clock: new TestClock(), search: false, tokenCounter: { encoding: 'o200k_base', count: (t) => t.length }, searchMaintenance: { idleMs: 30 } });
+  assert.equal(fs.existsSync(tableImagePath(dir)), false, 'the open consumed the image');
+  await change(e);
+  for (let i = 0; i < 200 && !fs.existsSync(tableImagePath(dir)); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(fs.existsSync(tableImagePath(dir)), 'saved once changes stopped');
+  return { e, store };
+}
+
+test('a crash after the idle image, with no change since, reopens from the image with every change', async () => {
+  const dir = tempDir('timg-idle');
+  await buildStore(dir);
+  const { store } = await idleImage(dir, async (e) => {
+    await e.add({ text: 'added, then idle', type: 'note', tags: ['idle'] });
+    await e.pin([2]);
+  });
+  // The process dies: no engine close; the journal holds everything, nothing was written after the image.
+  await store.close({ snapshot: false });
+
+  const warned: ContextGcError[] = [];
+  const again = await open(dir, { onWarning: (w) => warned.push(w) });
+  assert.equal(again.tableLoad.source, 'image');
+  assert.deepEqual(warned, []);
+  assert.deepEqual([again.getMeta(43).tags, again.getMeta(2).pinned], [['idle'], true]);
+  const t = again.table;
+  await again.close();
+  assertSameTable(t, await scanned(dir));
+});
+
+test('an idle image is refused when anything was written after it, even a change that did not move the counter', async () => {
+  const dir = tempDir('timg-idle-late');
+  await buildStore(dir);
+  const { store } = await idleImage(dir, (e) => e.add({ text: 'added, then idle', type: 'note' }));
+  const at = store.journalPosition()!;
+  // Part of an operation that died before it moved the change counter (as a recount could): a write
+  // that reached the journal without the engine's commit.
+  const seq = store.getKv('changeSeq');
+  store.update([{ id: 2, tokens: 999 }]);
+  await store.commit();
+  const now = store.journalPosition()!;
+  assert.equal(store.getKv('changeSeq'), seq, 'the counter did not move');
+  assert.equal(now.seq, at.seq);
+  assert.ok(now.bytes > at.bytes);
+  await store.close({ snapshot: false });
+
+  const again = await open(dir);
+  assert.equal(again.tableLoad.source, 'scan');
+  assert.equal(again.tableLoad.imageRefused, 'refused');
+  assert.deepEqual(again.tableLoad.warnings.map((w) => w.message), [
+    `The saved table image ${tableImagePath(dir)} was not used: it was saved while the store was in use, with journal ${at.seq} at ${at.bytes} bytes, ` +
+    `and the store was written after that (its journal now ends at ${now.seq}:${now.bytes}). ${SUFFIX}`,
+  ]);
+  assert.equal(again.getMeta(2).tokens, 999, 'the table has what the store has');
+  const t = again.table;
+  await again.close();
+  assertSameTable(t, await scanned(dir));
 });

@@ -359,6 +359,11 @@ export class JournalWriter {
     return this.pendingBytes;
   }
 
+  /** Nothing queued, nothing being written, every appended record durable: `size` is where the file ends. */
+  get settled(): boolean {
+    return this.pendingBytes === 0 && !this.writing && this.appended === this.durable && !this.failure;
+  }
+
   append(op: JournalOp): void {
     this.appendEncoded([encodeRecord(op)]);
   }

@@ -25,7 +25,7 @@ import { SegmentRows } from './rows';
 import { ensureSchema, SCHEMA_VERSION } from './schema';
 import { moveAside, readSnapshot, removeTempSnapshots, snapshotPath, SnapshotDamage, writeSnapshot, type LoadedSnapshot } from './snapshot';
 import { loadSqlJs, resolveWasmPath, type Database, type SqlJsStatic, type WasmOptions } from './sqljs';
-import type { SegmentPatch, SegmentStore } from './types';
+import type { JournalPosition, SegmentPatch, SegmentStore } from './types';
 
 export const DEFAULT_SNAPSHOT_THRESHOLD = 64 << 20;
 
@@ -317,6 +317,7 @@ export class SqliteStore implements SegmentStore {
   /** After a failed background snapshot, the next automatic one waits until then (epoch ms). */
   private retryAfter = 0;
   private readonly wasmPath: string;
+  private readonly replayEnd: JournalPosition | undefined;
 
   /** @internal use openSqliteStore / openSqliteStoreReadOnly */
   constructor(
@@ -330,8 +331,21 @@ export class SqliteStore implements SegmentStore {
     this.openReport = loaded.report;
     this.readOnly = !lock;
     this.base = loaded.base;
+    this.replayEnd = loaded.last ? { seq: loaded.last.seq, bytes: loaded.last.size } : undefined;
     this.threshold = opts.snapshotThresholdBytes ?? DEFAULT_SNAPSHOT_THRESHOLD;
     this.wasmPath = resolveWasmPath(opts);
+  }
+
+  /** Where the open's replay left the journal (see SegmentStore.journalEndAtOpen). */
+  get journalEndAtOpen(): JournalPosition | undefined {
+    return this.replayEnd;
+  }
+
+  /** Where the journal ends now, when everything is durable and nothing is being written or rotated. */
+  journalPosition(): JournalPosition | undefined {
+    const w = this.writer;
+    if (!w || this.closed || this.closing || !w.settled) return undefined;
+    return { seq: w.seq, bytes: w.size };
   }
 
   /** @internal second half of a writable open: the active journal, and a snapshot if one is due. */

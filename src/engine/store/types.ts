@@ -7,9 +7,22 @@ import type { Segment, SegmentMeta } from '../model';
 /** Fields of a segment a change can set. `text` changes come with their derived fields (tokens, hash, title, chars). */
 export type SegmentPatch = { id: number } & Partial<Omit<Segment, 'id'>>;
 
+/** A point in a durable store's journal: journal file `seq`, `bytes` long. */
+export interface JournalPosition {
+  seq: number;
+  bytes: number;
+}
+
 export interface SegmentStore {
   /** The directory of a durable store (derived caches such as the engine's table image live there). */
   readonly dir?: string;
+  /**
+   * Where the journal ended after the open's replay (durable stores with a journal). Equal to a position
+   * taken earlier with `journalPosition()` exactly when nothing was written to the store in between.
+   */
+  readonly journalEndAtOpen?: JournalPosition;
+  /** Where the journal ends now, when every change so far is durable and nothing is being written; else undefined. */
+  journalPosition?(): JournalPosition | undefined;
   /** True when the store cannot be changed (then nothing may be written beside it either). */
   readonly readOnly?: boolean;
   /** Visit the metadata of every stored segment in ascending id order (used once, at open). */
