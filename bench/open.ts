@@ -28,7 +28,7 @@ import { INDEX_FILE } from '../src/engine/search/persist';
 import { crc32 } from '../src/engine/store/journal';
 import { generateCorpus } from './corpus';
 import { rng } from './search';
-import type { CorpusItem } from './store';
+import { corpusFields, type CorpusItem } from './store';
 import { isEntry, memory, type Row } from './stats';
 
 export interface OpenBenchOptions {
@@ -50,15 +50,7 @@ function toNew(c: CorpusItem, firstOfBatch: number): NewSegment {
   return {
     // The corpus has a few whitespace-only outputs; the engine refuses empty text.
     text: c.text.trim() ? c.text : '(empty output)',
-    type: c.type,
-    taskId: c.taskId ?? null,
-    filePath: c.filePath ?? null,
-    lineStart: c.lineStart ?? null,
-    lineEnd: c.lineEnd ?? null,
-    tags: c.tags ?? [],
-    source: c.source ?? 'agent',
-    refs: (c.refs ?? []).map((index) => index + 1).filter((r) => r < firstOfBatch),
-    createdAt: c.createdAt,
+    ...corpusFields(c, firstOfBatch),
   };
 }
 

@@ -37,23 +37,30 @@ export interface StoreBenchOptions {
 const LOAD_BATCH = 1000;
 
 /** Segment `id` (= corpus index + 1) from a corpus item; tokens estimated as chars / 4 (the store does not count). */
-function toSegment(c: CorpusItem, id: number): Segment {
+/** A corpus item's metadata as segment fields; refs (indexes of earlier items) kept when stored below `below`. */
+export function corpusFields(c: CorpusItem, below: number) {
   return {
-    id,
-    text: c.text,
     type: c.type,
-    tier: 'working',
     taskId: c.taskId ?? null,
     filePath: c.filePath ?? null,
     lineStart: c.lineStart ?? null,
     lineEnd: c.lineEnd ?? null,
     tags: c.tags ?? [],
     source: c.source ?? 'agent',
-    refs: (c.refs ?? []).map((index) => index + 1).filter((r) => r < id),
+    refs: (c.refs ?? []).map((index) => index + 1).filter((r) => r < below),
+    createdAt: c.createdAt,
+  };
+}
+
+function toSegment(c: CorpusItem, id: number): Segment {
+  return {
+    ...corpusFields(c, id),
+    id,
+    text: c.text,
+    tier: 'working',
     pinned: false,
     generation: 'young',
     survivals: 0,
-    createdAt: c.createdAt,
     touchedAt: c.createdAt,
     tokens: Math.max(1, Math.ceil(c.text.length / 4)),
     encoding: 'o200k_base',

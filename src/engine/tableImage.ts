@@ -32,7 +32,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ContextGcError } from './model';
-import { crc32, fsyncDir } from './store/journal';
+import { crc32, fsyncDir, replaceFileAtomically } from './store/journal';
 import type { JournalPosition, SegmentStore } from './store/types';
 import { SegmentTable, type Postings } from './table';
 
@@ -198,20 +198,9 @@ export function encodeTableImage(table: SegmentTable, watermark: number, journal
 export function saveTableImage(dir: string, table: SegmentTable, watermark: number, journal?: JournalPosition): { bytes: number; ms: number } {
   const t0 = performance.now();
   const image = encodeTableImage(table, watermark, journal);
-  const target = tableImagePath(dir);
-  const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
+  replaceFileAtomically(tableImagePath(dir), (fd) => {
     for (let off = 0; off < image.length; ) off += fs.writeSync(fd, image, off, Math.min(64 << 20, image.length - off));
-    fs.fsyncSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, target);
-  fsyncDir(dir);
+  });
   return { bytes: image.length, ms: performance.now() - t0 };
 }
 

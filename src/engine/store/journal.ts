@@ -92,6 +92,27 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+/**
+ * Replaces `target` atomically: `write` fills a temp file beside it, which is fsync'd and renamed over
+ * `target`, then the directory is fsync'd. A crash leaves the old file or the new one, never half of one;
+ * a failed write removes the temp file and rethrows.
+ */
+export function replaceFileAtomically(target: string, write: (fd: number) => void): void {
+  const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    write(fd);
+    fs.fsyncSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, target);
+  fsyncDir(path.dirname(target));
+}
+
 /** fsyncDir without blocking the thread (for the owner's event loop). */
 export async function fsyncDirAsync(dir: string): Promise<void> {
   let fh: fs.promises.FileHandle | undefined;

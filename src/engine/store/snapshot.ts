@@ -10,7 +10,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { crc32, fsyncDir } from './journal';
+import { crc32, fsyncDir, replaceFileAtomically } from './journal';
 
 export const SNAPSHOT_FILE = 'snapshot.db';
 export const SNAPSHOT_MAGIC = 'CGC-SNAP';
@@ -52,26 +52,15 @@ export interface WrittenSnapshot {
  */
 export function writeSnapshot(dir: string, image: Uint8Array, nextSeq: number, chunkSync = true): WrittenSnapshot {
   const t0 = performance.now();
-  const target = snapshotPath(dir);
-  const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   const trailer = encodeTrailer(image, nextSeq);
-  const fd = fs.openSync(tmp, 'w');
-  try {
+  replaceFileAtomically(snapshotPath(dir), (fd) => {
     for (let off = 0; off < image.length; ) {
       const end = Math.min(off + WRITE_CHUNK, image.length);
       while (off < end) off += fs.writeSync(fd, image, off, end - off);
       if (chunkSync && off < image.length) fs.fdatasyncSync(fd);
     }
     fs.writeSync(fd, trailer);
-    fs.fsyncSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, target);
-  fsyncDir(dir);
+  });
   return { bytes: image.length + TRAILER_BYTES, writeMs: performance.now() - t0 };
 }
 
