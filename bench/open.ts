@@ -26,8 +26,7 @@ import type { SegmentTable } from '../src/engine/table';
 import { tableImagePath } from '../src/engine/tableImage';
 import { INDEX_FILE } from '../src/engine/search/persist';
 import { crc32 } from '../src/engine/store/journal';
-import { generateCorpus } from './corpus';
-import { rng } from './search';
+import { generateCorpus, mulberry32 } from './corpus';
 import { corpusFields, type CorpusItem } from './store';
 import { isEntry, memory, type Row } from './stats';
 
@@ -195,7 +194,7 @@ export async function benchOpen(n: number, opts: OpenBenchOptions = {}): Promise
     // ---- build: adds through the engine (index kept in step), some stashed / pinned / deleted, clean close
     const tb = performance.now();
     const engine = await ContextEngine.open({ store: await openSqliteStore(storeDir, { purpose: 'bench', snapshotThresholdBytes: 2 ** 45 }), searchDir, tokenCounter: roughCounter });
-    const r = rng(7);
+    const r = mulberry32(7);
     let batch: NewSegment[] = [];
     let id = 0;
     const flush = async (): Promise<void> => {

@@ -20,7 +20,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { hashText, type SegmentMeta, type SegmentType } from '../src/engine/model';
 import { SegmentTable } from '../src/engine/table';
 import { SearchIndex, tokenize, type SearchRequest } from '../src/engine/search';
-import { generateCorpus } from './corpus';
+import { generateCorpus, mulberry32 } from './corpus';
 import { isEntry, memory, percentiles, type Row } from './stats';
 
 export interface SearchBenchOptions {
@@ -37,17 +37,6 @@ export interface SearchBenchOptions {
 export interface Kind {
   name: string;
   queries: SearchRequest[];
-}
-
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const row = (n: number, op: string, xs: number[] | number, note: string, baseline: number | '' = ''): Row => {
@@ -116,7 +105,7 @@ export function makeQueryKinds(table: SegmentTable, texts: readonly string[], no
 
 export async function benchSearch(n: number, opts: SearchBenchOptions = {}): Promise<Row[]> {
   const log = opts.log ?? ((l: string) => console.log(`  [search] ${l}`));
-  const r = rng(opts.seed ?? 5);
+  const r = mulberry32(opts.seed ?? 5);
   const rows: Row[] = [];
 
   // ---- the store: table + texts

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ContextGcError } from '../engine/model';
-import { lockOwner, type LockOwner } from '../engine/store/lock';
+import { lockOwner, pidAlive, type LockOwner } from '../engine/store/lock';
 import type { EngineApi } from '../protocol/engineApi';
 import { serveEngineSocket, SOCKET_PROTOCOL, type EngineSocketServer } from './engineSocket';
 
@@ -84,15 +84,6 @@ export function ownerEndpoint(storeDir: string): { owner: LockOwner | undefined;
   const owner = lockOwner(storeDir);
   const endpoint = readEndpoint(storeDir);
   return { owner, endpoint: owner && endpoint && endpoint.pid === owner.pid && endpoint.protocol === SOCKET_PROTOCOL ? endpoint : undefined };
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Sockets of this store left by owners that died without closing (a killed process leaves its socket file). */

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { getEncoding, type Tiktoken } from 'js-tiktoken';
 import { ContextGcError, ENCODINGS, type Encoding } from '../../src/engine/model';
 import { bpeTables, createTokenCounter } from '../../src/engine/tokens';
+import { mulberry32 } from '../../bench/corpus';
 
 const references = new Map<Encoding, Tiktoken>();
 /** js-tiktoken's count with no special tokens allowed or disallowed: every character is ordinary text. */
@@ -40,17 +41,6 @@ const KNOWN: Array<[string, number, number]> = [
   ['https://example.com/path/to/file.ts?x=1#frag', 14, 14],
 ];
 
-/** Seeded PRNG (mulberry32) so the corpus is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function listFiles(root: string, out: string[] = []): string[] {
   for (const e of fs.readdirSync(root, { withFileTypes: true })) {
     const p = path.join(root, e.name);
@@ -62,7 +52,7 @@ function listFiles(root: string, out: string[] = []): string[] {
 
 /** Source, prose, JSON and minified JS cut from node_modules, plus random Unicode, in random-sized segments. */
 function buildCorpus(n: number, seed: number): { texts: string[]; chars: number; kinds: Record<string, number> } {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const nm = path.resolve(__dirname, '../../node_modules');
   const files = listFiles(nm)
     .filter((f) => !f.includes(`${path.sep}ranks${path.sep}`) && !f.endsWith(`js-tiktoken${path.sep}dist${path.sep}index.js`))

@@ -145,7 +145,8 @@ function readOwner(file: string): LockOwner | 'gone' | 'unreadable' {
   return 'unreadable';
 }
 
-function pidAlive(pid: number): boolean {
+/** Is process `pid` on this host still running (EPERM: running, owned by someone else)? */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
