@@ -18,7 +18,7 @@ import {
   type TokenCounter,
 } from './model';
 import { SegmentTable, TIER_STASHED, TIER_WORKING, TYPE_CODE, FLAG_PINNED } from './table';
-import type { SegmentPatch, SegmentStore } from './store/types';
+import type { JournalPosition, SegmentPatch, SegmentStore } from './store/types';
 import { DEFAULT_LIMITS, validateIds, validateNewSegment, validateTags, validateText, type Limits } from './validate';
 import { analyze, DEFAULT_THRESHOLDS, type UsageReport } from './analysis';
 import { plan as buildPlan, percentOf, type GcPlan } from './gc/gc';
@@ -206,7 +206,7 @@ export class ContextEngine {
     engine.load();
     if (opts.search !== false) await engine.openSearch(opts.searchDir, opts.onSearchProgress);
     // The open consumed the table image; once idle, save one again (so does every change's commit).
-    engine.scheduleIndexSave();
+    engine.scheduleIdleSave();
     return engine;
   }
 
@@ -228,7 +228,7 @@ export class ContextEngine {
     const run = loaded ? index.catchUp(index.staleIds(), onProgress) : index.buildInBackground(rangeIds(t.end, (id) => t.alive[id] === 1), onProgress, { total: t.count });
     // Once complete, save it (after the idle delay) so the next crash does not cost this work again.
     this.indexBuild = run.then(
-      () => this.scheduleIndexSave(),
+      () => this.scheduleIdleSave(),
       () => undefined,
     );
   }
@@ -879,7 +879,7 @@ export class ContextEngine {
     this.listeners.clear();
     clearTimeout(this.idleTimer);
     try {
-      this.saveTableImage();
+      this.writeTableImage();
       // A running idle save finishes first (one writer of the file at a time), then the final save.
       await this.indexWork;
       const idx = this.searchIndex;
@@ -889,15 +889,20 @@ export class ContextEngine {
     }
   }
 
-  /** Writes the table image beside a writable durable store; a failure only costs the next open a scan. */
-  private saveTableImage(): void {
+  /**
+   * Writes the table image beside a writable durable store: at close, or (`at`, the journal position) when
+   * idle. A failure only costs a later open a scan, so it is a warning. True when written.
+   */
+  private writeTableImage(at?: JournalPosition): boolean {
     const dir = this.store.dir;
-    if (!this.tableImage || !dir || this.store.readOnly) return;
+    if (!this.tableImage || !dir || this.store.readOnly) return false;
     try {
-      saveTableImage(dir, this.table, this.changeSeq);
+      saveTableImage(dir, this.table, this.changeSeq, at);
+      return true;
     } catch (err) {
       this.onWarning?.(new ContextGcError('io_error', `Could not save the table image in ${dir}: ${(err as Error).message}. ` +
-        'Nothing is lost; the next open rebuilds the table from the store (slower).', { dir }));
+        `Nothing is lost; ${at ? 'after a crash ' : ''}the next open rebuilds the table from the store (slower).`, { dir }));
+      return false;
     }
   }
 
@@ -907,26 +912,19 @@ export class ContextEngine {
    * store is still writing (no settled position) or when the saved image is already this table.
    */
   private saveIdleTableImage(): void {
-    const dir = this.store.dir;
-    if (!this.tableImage || !dir || this.store.readOnly || this.closed) return;
+    if (this.closed) return;
     const at = this.store.journalPosition?.();
     if (!at) return;
     const s = this.imageSaved;
     if (s && s.watermark === this.changeSeq && s.seq === at.seq && s.bytes === at.bytes) return;
-    try {
-      saveTableImage(dir, this.table, this.changeSeq, at);
-      this.imageSaved = { watermark: this.changeSeq, ...at };
-    } catch (err) {
-      this.onWarning?.(new ContextGcError('io_error', `Could not save the table image in ${dir}: ${(err as Error).message}. ` +
-        'Nothing is lost; after a crash the next open rebuilds the table from the store (slower).', { dir }));
-    }
+    if (this.writeTableImage(at)) this.imageSaved = { watermark: this.changeSeq, ...at };
   }
 
   /** Makes every change so far durable, counting it for the search index's watermark. */
   private async commit(): Promise<void> {
     this.changeSeq++;
     this.store.setKv(KV_CHANGE_SEQ, String(this.changeSeq));
-    this.scheduleIndexSave();
+    this.scheduleIdleSave();
     await this.store.commit();
   }
 
@@ -938,7 +936,7 @@ export class ContextEngine {
   }
 
   /** (Re)starts the idle timer: the table image and the index are saved once no change came for `idleMs`. */
-  private scheduleIndexSave(): void {
+  private scheduleIdleSave(): void {
     if (this.maintenance.idleMs <= 0 || this.closed || this.store.readOnly) return;
     if (!this.searchDir && !(this.tableImage && this.store.dir)) return;
     clearTimeout(this.idleTimer);
@@ -961,7 +959,7 @@ export class ContextEngine {
     const idx = this.searchIndex;
     const dir = this.searchDir;
     if (!idx || !dir || this.closed || idx.stats().building) return;
-    if (this.indexWork) return this.scheduleIndexSave();
+    if (this.indexWork) return this.scheduleIdleSave();
     this.indexWork = (async () => {
       try {
         const { keys, deadKeys } = idx.stats();
