@@ -205,7 +205,8 @@ export class ContextEngine {
     const engine = new ContextEngine(opts.store, opts);
     engine.load();
     if (opts.search !== false) await engine.openSearch(opts.searchDir, opts.onSearchProgress);
-    // The open consumed the table image; once idle, save one again (so does every change's commit).
+    // Once idle, save the table image again when the one loaded was behind the journal or there was none
+    // (every change's commit schedules this too); an image that is this table is not rewritten.
     engine.scheduleIdleSave();
     return engine;
   }
@@ -247,6 +248,9 @@ export class ContextEngine {
     this.changeSeq = Number(this.store.getKv(KV_CHANGE_SEQ) ?? 0);
     this.tableLoad = loadTable(this.store, this.table, this.changeSeq, this.tableImage);
     for (const w of this.tableLoad.warnings) this.onWarning?.(w);
+    // An image with nothing after it is this table at the open's journal end: the idle save can skip it.
+    const end = this.store.journalEndAtOpen;
+    if (this.tableLoad.source === 'image' && this.tableLoad.tailRecords === 0 && end) this.imageSaved = { watermark: this.changeSeq, ...end };
     this.nextId = Math.max(Number(this.store.getKv(KV_NEXT_ID) ?? 1), this.table.end);
     this.currentTaskId = this.store.getKv(KV_CURRENT_TASK) ?? null;
     this.tasks = JSON.parse(this.store.getKv(KV_TASKS) ?? '{}') as Record<string, TaskInfo>;
@@ -872,28 +876,31 @@ export class ContextEngine {
     };
   }
 
-  /** Saves the search index (when complete and a directory was given), then closes the store. */
+  /**
+   * Saves the search index (when complete and a directory was given), then closes the store, writing the
+   * table image at the journal's final position before the store's lock is released.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
     clearTimeout(this.idleTimer);
     try {
-      this.writeTableImage();
       // A running idle save finishes first (one writer of the file at a time), then the final save.
       await this.indexWork;
       const idx = this.searchIndex;
       if (idx && this.searchDir && !idx.stats().building && !this.indexCurrent(idx)) await idx.save(this.searchDir, this.changeSeq);
     } finally {
-      await this.store.close();
+      await this.store.close({ beforeUnlock: (end) => this.writeTableImage(end) });
     }
   }
 
   /**
-   * Writes the table image beside a writable durable store: at close, or (`at`, the journal position) when
-   * idle. A failure only costs a later open a scan, so it is a warning. True when written.
+   * Writes the table image beside a writable durable store, stamped with the journal position `at` it
+   * equals (at close, or when idle). A failure only costs a later open a scan, so it is a warning. True
+   * when written.
    */
-  private writeTableImage(at?: JournalPosition): boolean {
+  private writeTableImage(at: JournalPosition): boolean {
     const dir = this.store.dir;
     if (!this.tableImage || !dir || this.store.readOnly) return false;
     try {
@@ -901,7 +908,7 @@ export class ContextEngine {
       return true;
     } catch (err) {
       this.onWarning?.(new ContextGcError('io_error', `Could not save the table image in ${dir}: ${(err as Error).message}. ` +
-        `Nothing is lost; ${at ? 'after a crash ' : ''}the next open rebuilds the table from the store (slower).`, { dir }));
+        `Nothing is lost; the next open rebuilds the table from the store (slower).`, { dir }));
       return false;
     }
   }

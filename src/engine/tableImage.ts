@@ -1,25 +1,27 @@
 // The segment table's image: every column of the SegmentTable written to one file when the engine closes
-// cleanly or has been idle for a while after changes, so the next open restores the table in about a tenth of a second instead of scanning every row
-// out of SQLite (~2.5 s at 1M segments: sql.js steps each row and column through WASM calls, which no
-// tuning of the scan brings near a typed-array read; measured in bench/open.ts).
+// cleanly or has been idle for a while after changes, so the next open restores the table in well under a
+// second instead of scanning every row out of SQLite (~4 s at 1M segments: sql.js steps each row and
+// column through WASM calls, which no tuning of the scan brings near a typed-array read; bench/open.ts).
 //
-// The image is a cache, never a source of truth. It is used only when all of these hold:
+// The image is a cache, never a source of truth. Each one is stamped with the store's journal position at
+// the save (`journalPosition()` when idle; the final position, under the lock, at close), where the table
+// equalled the store exactly. An open uses it with the journal records written after that position, which
+// it applies to the table as the store's replay applied them to the rows. So after a crash mid-work the
+// open reads the image plus a few thousand records instead of scanning a million rows. It is used when:
 //   - the header's magic, format version and checksum are right, the body is exactly as long as the header
 //     says and passes its CRC-32, and every code and offset in it is in range (truncated, damaged and
-//     other-version files are refused);
-//   - its watermark equals the store's change counter (the engine's changeSeq, kv "changeSeq");
-//   - an image saved while the store was in use (when changes stopped for a while: the engine's idle save)
-//     also records where the store's journal ended then, and is used only when the open's replay ends at
-//     exactly that point: nothing at all was written after it, not even part of an operation that crashed
-//     before it moved the counter. So a crash after an idle save with no change since opens as fast as a
-//     clean close; any write after it, and the table is scanned.
-// On top of that, a writable open removes the file once it has read it: only a clean close (the watermark
-// suffices: every operation has finished) or an idle save (watermark and journal position) leaves an image.
-// A refused image is reported as a warning, removed (writable opens) and the table comes from the scan.
+//     other-version files are refused with a warning);
+//   - the journal from its position to the open's replay end is all there, its position is where a record
+//     starts, and the store's open repaired nothing (a lost snapshot or journal leaves rows the image has
+//     and the store no longer does). A position folded into a snapshot since is an ordinary reason to scan
+//     (`stale`, no warning); the next idle save or close writes a new image;
+//   - with no record after it, its watermark equals the store's change counter (kv "changeSeq").
+// An image that is not used is removed by a writable open; a used one stays (its position keeps it exact).
 //
 // The image holds what a scan would build, not the live table's history: strings re-interned in first-use
 // order over the live rows, dead rows at their defaults, postings and in-degrees rebuilt from the columns.
-// So a table loaded from the image equals a scanned one column by column (test/engine/table-image.test.ts).
+// So a table loaded from the image equals a scanned one column by column (test/engine/table-image.test.ts);
+// with records applied after it, row by row and in what every posting answers.
 //
 // File layout (little-endian). Header, 32 bytes:
 //   "CGC-TIMG", u32 format version, u32 JSON length, u32 body length lo, u32 hi, u32 CRC-32 of the body,
@@ -33,6 +35,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ContextGcError } from './model';
 import { crc32, fsyncDir, replaceFileAtomically } from './store/journal';
+import type { JournalOp } from './store/journal';
 import type { JournalPosition, SegmentStore } from './store/types';
 import { SegmentTable, type Postings } from './table';
 
@@ -57,7 +60,7 @@ const COLUMNS: readonly (readonly [Column, ColumnCtor, number])[] = [
 
 interface ImageJson {
   watermark: number;
-  /** Set by saves while the store is open (idle saves): where the store's journal ended at the save. */
+  /** Where the store's journal ended at the save (absent in the clean-close images of 0.1: not used). */
   journal?: JournalPosition;
   /** One past the highest live id (1 when empty). */
   end: number;
@@ -192,10 +195,10 @@ export function encodeTableImage(table: SegmentTable, watermark: number, journal
 }
 
 /**
- * Writes the image of `table` to `dir/table.img` (temp file, fsync, rename, fsync dir). `journal`: the
- * store's journal position now, for a save while the store stays in use (see the header).
+ * Writes the image of `table` to `dir/table.img` (temp file, fsync, rename, fsync dir), stamped with
+ * `journal`, the store's journal position where the table equals the store (see the header).
  */
-export function saveTableImage(dir: string, table: SegmentTable, watermark: number, journal?: JournalPosition): { bytes: number; ms: number } {
+export function saveTableImage(dir: string, table: SegmentTable, watermark: number, journal: JournalPosition): { bytes: number; ms: number } {
   const t0 = performance.now();
   const image = encodeTableImage(table, watermark, journal);
   replaceFileAtomically(tableImagePath(dir), (fd) => {
@@ -279,22 +282,10 @@ function checkOffsets(off: Int32Array, values: number, what: string): void {
 }
 
 /**
- * Fills the empty `table` from the image in `buf` when it is sound and carries `watermark`. Throws
- * ImageRefused (the table untouched) otherwise: nothing is assigned until every check has passed.
+ * Fills the empty `table` from the image in `buf` (its JSON part `json`, from checkImage) when it is
+ * sound. Throws ImageRefused (the table untouched) otherwise: nothing is assigned until every check passed.
  */
-export function decodeTableImage(buf: Uint8Array, watermark: number, table: SegmentTable, journalEnd?: JournalPosition): void {
-  const json = checkImage(buf);
-  if (json.watermark !== watermark) {
-    throw new ImageRefused(`it was saved at change ${json.watermark} but the store is at change ${watermark} (it is stale)`);
-  }
-  if (json.journal !== undefined) {
-    const j = json.journal;
-    if (typeof j !== 'object' || j === null || !Number.isInteger(j.seq) || !Number.isInteger(j.bytes)) throw new ImageRefused('its description is malformed');
-    if (!journalEnd || journalEnd.seq !== j.seq || journalEnd.bytes !== j.bytes) {
-      throw new ImageRefused(`it was saved while the store was in use, with journal ${j.seq} at ${j.bytes} bytes, and the store ` +
-        (journalEnd ? `was written after that (its journal now ends at ${journalEnd.seq}:${journalEnd.bytes})` : 'cannot tell where its journal ended'));
-    }
-  }
+function decodeTableImage(buf: Uint8Array, json: ImageJson, table: SegmentTable): void {
   const end = json.end;
   if (!Number.isInteger(end) || end < 1 || !Array.isArray(json.tasks) || !Array.isArray(json.files) || !Array.isArray(json.tags) ||
     typeof json.sections !== 'object' || json.sections === null || json.count !== Math.floor(json.count)) {
@@ -396,9 +387,15 @@ export function decodeTableImage(buf: Uint8Array, watermark: number, table: Segm
 export interface TableLoadReport {
   /** Where the table came from. */
   source: 'image' | 'scan';
-  /** Why the image was not used (absent: there was none, e.g. after a crash or on first open). */
-  imageRefused?: 'absent' | 'disabled' | 'refused';
-  /** Total time to fill the table, and the image's part (read + check + decode) when one was tried. */
+  /**
+   * Why the image was not used: there was none (first open), images are off or the store has no
+   * directory, it is behind a journal that has been folded into a snapshot since (`stale`, no warning), or
+   * it was refused (a warning says why).
+   */
+  imageRefused?: 'absent' | 'disabled' | 'stale' | 'refused';
+  /** Journal records written after the image was saved, applied to it (source image). */
+  tailRecords: number;
+  /** Total time to fill the table, and the image's part (read + check + decode + tail) when one was tried. */
   ms: number;
   imageMs: number;
   imageBytes: number;
@@ -407,13 +404,14 @@ export interface TableLoadReport {
 }
 
 /**
- * Fills the engine's empty `table` from the store: from `<store.dir>/table.img` when it is sound and its
- * watermark is `watermark`, else by scanning every row. A writable store's image is removed once read
- * (see the header); stray temp files of an interrupted save too.
+ * Fills the engine's empty `table` from the store: from `<store.dir>/table.img` plus the journal records
+ * written after it when those are all there, else by scanning every row. `watermark` (the store's change
+ * counter) must equal the image's when no record came after it. An image that is not used is removed
+ * (writable stores), as are stray temp files of an interrupted save.
  */
 export function loadTable(store: SegmentStore, table: SegmentTable, watermark: number, useImage = true): TableLoadReport {
   const t0 = performance.now();
-  const report: TableLoadReport = { source: 'scan', ms: 0, imageMs: 0, imageBytes: 0, warnings: [] };
+  const report: TableLoadReport = { source: 'scan', tailRecords: 0, ms: 0, imageMs: 0, imageBytes: 0, warnings: [] };
   const dir = store.dir;
   if (!useImage || !dir) {
     report.imageRefused = 'disabled';
@@ -427,8 +425,12 @@ export function loadTable(store: SegmentStore, table: SegmentTable, watermark: n
         report.imageRefused = 'absent';
       } else {
         report.imageBytes = buf.length;
-        decodeTableImage(buf, watermark, table, store.journalEndAtOpen);
-        report.source = 'image';
+        const tail = loadImage(buf, store, table, watermark);
+        if (tail === undefined) report.imageRefused = 'stale';
+        else {
+          report.source = 'image';
+          report.tailRecords = tail;
+        }
       }
     } catch (err) {
       if (!(err instanceof ImageRefused) && !(err instanceof SyntaxError)) throw err;
@@ -436,12 +438,52 @@ export function loadTable(store: SegmentStore, table: SegmentTable, watermark: n
       report.warnings.push(new ContextGcError('store_corrupt', `The saved table image ${file} was not used: ${err.message}. ` +
         'The table was rebuilt from the store instead (slower open, nothing lost); a new image is written when changes stop or at the next clean close.', { file }));
     }
-    if (writable && report.imageRefused !== 'absent') removeImage(dir, file);
+    if (writable && report.imageRefused !== undefined && report.imageRefused !== 'absent') removeImage(dir, file);
     report.imageMs = performance.now() - t0;
   }
   if (report.source === 'scan') store.scanMeta((meta) => table.put(meta));
   report.ms = performance.now() - t0;
   return report;
+}
+
+/**
+ * The image in `buf` plus the journal records after its position into `table`: the number of records, or
+ * undefined when they are no longer all there for an ordinary reason (the table untouched). Throws
+ * ImageRefused when the image is damaged or does not fit the store.
+ */
+function loadImage(buf: Uint8Array, store: SegmentStore, table: SegmentTable, watermark: number): number | undefined {
+  const json = checkImage(buf);
+  const at = json.journal;
+  if (typeof at !== 'object' || at === null || !Number.isInteger(at.seq) || !Number.isInteger(at.bytes)) {
+    // Images of 0.1 had no journal position after a clean close: the next close writes one.
+    if (at === undefined) return undefined;
+    throw new ImageRefused('its description is malformed');
+  }
+  const ops: JournalOp[] = [];
+  const tail = store.journalSince?.(at, (op) => {
+    if (op.op !== 'kv') ops.push(op);
+  }) ?? { ok: false, quiet: true, why: 'the store keeps no journal' };
+  if (!tail.ok) {
+    if (tail.quiet) return undefined;
+    throw new ImageRefused(`it was saved at journal ${at.seq}:${at.bytes}, but ${tail.why}`);
+  }
+  if (tail.records === 0 && json.watermark !== watermark) {
+    throw new ImageRefused(`it was saved at change ${json.watermark} but the store is at change ${watermark} with no journal record after it`);
+  }
+  decodeTableImage(buf, json, table);
+  for (const op of ops) applyToTable(table, op);
+  return tail.records;
+}
+
+/** One journal record's effect on the table, as the store's replay applied it to the rows (lenient). */
+function applyToTable(table: SegmentTable, op: JournalOp): void {
+  if (op.op === 'insert') {
+    for (const s of op.segments) table.put(s);
+  } else if (op.op === 'update') {
+    for (const p of op.patches) if (table.has(p.id)) table.put({ ...table.meta(p.id), title: '', ...p });
+  } else if (op.op === 'delete') {
+    for (const id of op.ids) table.remove(id);
+  }
 }
 
 /** Consumes the image (see the header). One that cannot be removed is left for the next open's checks. */

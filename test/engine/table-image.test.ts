@@ -1,9 +1,10 @@
 // The table image (src/engine/tableImage.ts) over the real sql.js store on disk: a table loaded from the
 // image equals the table a scan builds, column by column, including postings, in-degrees, interners and
-// dead/stashed rows; a stale, truncated, corrupt, other-version or unreadable image is refused with an
-// exact warning and the table comes from the scan; the image is consumed by a writable open (an unclean
-// stop leaves none, unless the engine went idle after its last write: then the image saved when idle, with
-// the journal position, is used exactly when nothing was written after it), kept by a read-only one.
+// dead/stashed rows; a truncated, corrupt, other-version, unreadable or misplaced image is refused with an
+// exact warning and the table comes from the scan. After an unclean stop the image (from the last close or
+// idle save) plus the journal records written after it gives the table a scan gives, row by row and
+// posting by posting, also for records that did not go through the engine; an image whose journal was
+// folded into a snapshot since, or over a store that lost data, is passed over without a warning.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,6 +105,37 @@ function assertSameTable(a: SegmentTable, b: SegmentTable): void {
   assert.deepStrictEqual(a.idsForFilePrefix('src/'), b.idsForFilePrefix('src/'));
 }
 
+/**
+ * The same rows and the same answers from every posting (for a table with journal records applied over
+ * its image: its dead rows and string codes keep their history, unlike a scan's).
+ */
+function assertSameRows(a: SegmentTable, b: SegmentTable): void {
+  assert.equal(a.count, b.count, 'count');
+  assert.deepStrictEqual(liveMetas(a), liveMetas(b), 'rows');
+  const live = (t: SegmentTable): number[] => Array.from({ length: t.end }, (_, id) => (t.has(id) ? t.inDegree[id] : -1)).filter((_, id) => t.has(id));
+  assert.deepStrictEqual(live(a), live(b), 'in-degrees');
+  for (const task of new Set([...a.tasks.values, ...b.tasks.values])) assert.deepStrictEqual(a.idsForTask(task), b.idsForTask(task), `task ${task}`);
+  for (const file of new Set([...a.files.values, ...b.files.values])) assert.deepStrictEqual(a.idsForFile(file), b.idsForFile(file), `file ${file}`);
+  for (const tag of new Set([...a.tagNames.values, ...b.tagNames.values])) assert.deepStrictEqual(a.idsForTag(tag), b.idsForTag(tag), `tag ${tag}`);
+  assert.deepStrictEqual(a.idsForFilePrefix('src/'), b.idsForFilePrefix('src/'));
+}
+
+/** The JSON part of an image file. */
+function imageJson(file: string): { watermark: number; journal: { seq: number; bytes: number } } {
+  const b = fs.readFileSync(file);
+  return JSON.parse(b.toString('utf8', 32, 32 + b.readUInt32LE(12))) as { watermark: number; journal: { seq: number; bytes: number } };
+}
+
+/** Rewrites the image's JSON with `edit` (the result must keep its length), checksums fixed. */
+function editImageJson(file: string, edit: (json: string) => string): void {
+  patch(file, (b) => {
+    const len = b.readUInt32LE(12);
+    const next = edit(b.toString('utf8', 32, 32 + len));
+    assert.equal(Buffer.byteLength(next), len, 'same length');
+    b.write(next, 32, 'utf8');
+  }, true);
+}
+
 /** Opens with the image turned off: the reference table, from the scan. */
 async function scanned(dir: string): Promise<SegmentTable> {
   const e = await open(dir, { tableImage: false });
@@ -123,7 +155,8 @@ test('a table loaded from the image equals the scanned one column by column, and
   assert.equal(e.tableLoad.source, 'image');
   assert.deepEqual(e.tableLoad.warnings, []);
   assert.equal(e.tableLoad.imageRefused, undefined);
-  assert.equal(fs.existsSync(tableImagePath(dir)), false, 'a writable open consumes the image');
+  assert.equal(e.tableLoad.tailRecords, 0);
+  assert.ok(fs.existsSync(tableImagePath(dir)), 'a used image stays: its journal position keeps it exact');
   assertSameTable(e.table, ref);
   assert.equal(JSON.stringify(liveMetas(e.table)), metas, 'the rows the engine had before closing');
   // What was deleted stays deleted, stashed stays stashed, references to deleted rows are gone.
@@ -195,18 +228,38 @@ function patch(file: string, edit: (buf: Buffer) => void, fixChecksums = false):
   fs.writeFileSync(file, buf);
 }
 
-test('a stale image (the store changed after it was saved) is refused', async () => {
-  let seq = '';
-  const r = await reopenDamaged(async (_file, dir) => {
-    // A change that did not go through this engine: the counter moves past the image's watermark.
-    const store = await openSqliteStore(dir, { purpose: 'test' });
-    seq = store.getKv('changeSeq')!;
-    store.setKv('changeSeq', String(Number(seq) + 1));
-    await store.commit();
-    await store.close();
+test("an image whose change counter differs from the store's, with no journal record after it, is refused", async () => {
+  let seq = 0;
+  const r = await reopenDamaged((file) => {
+    seq = imageJson(file).watermark;
+    // One more or one less, keeping the digit count (the JSON keeps its length).
+    const other = String(seq + 1).length === String(seq).length ? seq + 1 : seq - 1;
+    editImageJson(file, (json) => json.replace(`"watermark":${seq},`, `"watermark":${other},`));
+    seq = other;
   });
-  assert.equal(r.changeSeq, seq);
-  await assertRefused(r, `it was saved at change ${seq} but the store is at change ${Number(seq) + 1} (it is stale)`);
+  await assertRefused(r, `it was saved at change ${seq} but the store is at change ${r.changeSeq} with no journal record after it`);
+});
+
+test('an image stamped with a journal position where no record starts is refused', async () => {
+  let at = { seq: 0, bytes: 0 };
+  const r = await reopenDamaged(async (file, dir) => {
+    const store = await openSqliteStore(dir, { purpose: 'test' });
+    store.setKv('note', 'a record after the image');
+    await store.commit();
+    await store.close({ snapshot: false });
+    at = imageJson(file).journal;
+    editImageJson(file, (json) => json.replace(`"bytes":${at.bytes}}`, `"bytes":${at.bytes + 1}}`));
+  });
+  await assertRefused(r, `it was saved at journal ${at.seq}:${at.bytes + 1}, but no record of journal ${at.seq} starts at byte ${at.bytes + 1}`);
+});
+
+test("an image stamped past the end of the store's journal is refused", async () => {
+  let at = { seq: 0, bytes: 0 };
+  const r = await reopenDamaged((file) => {
+    at = imageJson(file).journal;
+    editImageJson(file, (json) => json.replace(`"bytes":${at.bytes}}`, `"bytes":${at.bytes + 1}}`));
+  });
+  await assertRefused(r, `it was saved at journal ${at.seq}:${at.bytes + 1}, but the store's journal ends before that, at ${at.seq}:${at.bytes}`);
 });
 
 test('a truncated image is refused', async () => {
@@ -270,27 +323,83 @@ test('an unreadable image (a directory in its place) is refused at open, and the
   assert.match(warned[1]!.message, new RegExp(`^Could not save the table image in ${path.dirname(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*Nothing is lost; the next open rebuilds the table from the store \\(slower\\)\\.$`));
 });
 
-test('after an unclean stop there is no image: the open scans, with no warning, and has every committed change', async () => {
+test('after an unclean stop, the image of the last close plus the journal since has every committed change', async () => {
   const dir = tempDir('timg-crash');
   await buildStore(dir);
+  const saved = imageJson(tableImagePath(dir));
   const store = await openSqliteStore(dir, { purpose: 'test', backgroundSnapshots: false });
   const e = await ContextEngine.open({ store, clock: new TestClock(), search: false, tokenCounter: { encoding: 'o200k_base', count: (t) => t.length } });
   assert.equal(e.tableLoad.source, 'image');
-  await e.add({ text: 'committed, then the process died', type: 'note', tags: ['late'] });
-  await e.stash([2]);
-  // The process dies: no engine close (no image), the store's journal holds the changes.
+  assert.deepEqual(store.journalEndAtOpen, saved.journal, 'the close stamped the image with the final journal position');
+  // Every kind of record: inserts (new task, file and tags), a stash, pins, a retag, a text rewrite, refs
+  // to a row deleted later, deletes (of the highest id too), a re-add of the same file.
+  await e.setCurrentTask('task-late');
+  const a = (await e.add({ text: 'committed, then the process died', type: 'note', tags: ['late'], filePath: 'src/late.ts' })).id;
+  const b = (await e.add({ text: 'refers to a', type: 'message', refs: [a, 2], tags: ['shared'] })).id;
+  await e.stash([2, 16]);
+  await e.pin([b]);
+  await e.unpin([3]);
+  await e.setTags(8, ['retagged']);
+  await e.updateText(7, 'seven again, longer than before');
+  await e.delete([a, 14], { confirm: true });
+  const c = (await e.add({ text: 'last one', type: 'code', filePath: 'src/late.ts', lineStart: 1, lineEnd: 2 })).id;
+  await e.delete([c], { confirm: true });
+  const live = e.table;
+  // The process dies: no engine close, the store's journal holds the changes.
   await store.close({ snapshot: false });
-  assert.equal(fs.existsSync(tableImagePath(dir)), false);
 
-  const again = await open(dir);
-  assert.equal(again.tableLoad.source, 'scan');
-  assert.equal(again.tableLoad.imageRefused, 'absent');
-  assert.deepEqual(again.tableLoad.warnings, []);
-  assert.equal(again.getMeta(43).tags[0], 'late');
-  assert.equal(again.getMeta(2).tier, 'stashed');
+  const warned: ContextGcError[] = [];
+  const again = await open(dir, { onWarning: (w) => warned.push(w) });
+  assert.equal(again.tableLoad.source, 'image');
+  assert.ok(again.tableLoad.tailRecords > 10, `records applied: ${again.tableLoad.tailRecords}`);
+  assert.deepEqual(warned, []);
+  assert.deepEqual([again.has(a), again.has(14), again.has(c), again.getMeta(b).pinned, again.getMeta(2).tier, again.getMeta(8).tags], [false, false, false, true, 'stashed', ['retagged']]);
+  assert.equal(again.getMeta(7).tokens, 'seven again, longer than before'.length);
+  assert.deepEqual(again.getMeta(b).refs, [2], 'the reference to the deleted row is gone');
+  assert.deepEqual(again.table.idsForTask('task-late'), [b]);
+  assertSameRows(again.table, live);
   const t = again.table;
   await again.close();
-  assertSameTable(t, await scanned(dir));
+  assertSameRows(t, await scanned(dir));
+  // The clean close wrote a current image: the next open has nothing to apply and equals a scan column by column.
+  const third = await open(dir);
+  assert.deepEqual([third.tableLoad.source, third.tableLoad.tailRecords], ['image', 0]);
+  const t3 = third.table;
+  await third.close();
+  assertSameTable(t3, await scanned(dir));
+});
+
+test('an image whose journal was folded into a snapshot since is passed over without a warning', async () => {
+  const dir = tempDir('timg-folded');
+  await buildStore(dir);
+  const store = await openSqliteStore(dir, { purpose: 'test', backgroundSnapshots: false });
+  const e = await ContextEngine.open({ store, clock: new TestClock(), search: false, tokenCounter: { encoding: 'o200k_base', count: (t) => t.length } });
+  await e.add({ text: 'before the snapshot', type: 'note' });
+  await store.snapshot();
+  await e.add({ text: 'after the snapshot', type: 'note' });
+  await store.close({ snapshot: false });
+
+  const warned: ContextGcError[] = [];
+  const again = await open(dir, { onWarning: (w) => warned.push(w) });
+  assert.deepEqual([again.tableLoad.source, again.tableLoad.imageRefused, warned], ['scan', 'stale', []]);
+  assert.equal(fs.existsSync(tableImagePath(dir)), false, 'removed');
+  assert.deepEqual(again.list({}).slice(-2).map((m) => m.title), ['before the snapshot', 'after the snapshot']);
+  await again.close();
+});
+
+test('an image is not used over a store that lost its snapshot (it holds rows the store no longer has)', async () => {
+  const dir = tempDir('timg-lost');
+  await buildStore(dir);
+  patch(path.join(dir, 'snapshot.db'), (b) => (b[b.length - 100] ^= 0xff));
+  // Read-only first: it leaves the damaged snapshot and the journal in place, so only the open's repair tells.
+  const reader = await ContextEngine.open({ store: await openSqliteStoreReadOnly(dir), search: false });
+  assert.deepEqual([reader.tableLoad.source, reader.tableLoad.imageRefused, reader.table.count], ['scan', 'stale', 0]);
+  await reader.close();
+  const warned: ContextGcError[] = [];
+  const e = await open(dir, { onWarning: (w) => warned.push(w) });
+  assert.deepEqual([e.tableLoad.source, e.tableLoad.imageRefused, e.tableLoad.warnings], ['scan', 'stale', []]);
+  assert.equal(e.table.count, 0, 'the store has what its journals held: nothing since the last snapshot');
+  await e.close();
 });
 
 test('a temp file of an interrupted image save is removed at open', async () => {
@@ -326,10 +435,14 @@ test('a read-only open uses a current image and leaves it in place; the memory s
 async function idleImage(dir: string, change: (e: ContextEngine) => Promise<unknown>) {
   const store = await openSqliteStore(dir, { purpose: 'test', backgroundSnapshots: false });
   const e = await ContextEngine.open({ store, clock: new TestClock(), search: false, tokenCounter: { encoding: 'o200k_base', count: (t) => t.length }, searchMaintenance: { idleMs: 30 } });
-  assert.equal(fs.existsSync(tableImagePath(dir)), false, 'the open consumed the image');
+  const before = fs.readFileSync(tableImagePath(dir));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(fs.readFileSync(tableImagePath(dir)), before, 'a current image is not rewritten when idle');
   await change(e);
-  for (let i = 0; i < 200 && !fs.existsSync(tableImagePath(dir)); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(fs.existsSync(tableImagePath(dir)), 'saved once changes stopped');
+  const saved = (): boolean => !fs.readFileSync(tableImagePath(dir)).equals(before);
+  for (let i = 0; i < 200 && !saved(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(saved(), 'saved once changes stopped');
+  assert.deepEqual(imageJson(tableImagePath(dir)).journal, store.journalPosition(), 'stamped with the journal position');
   return { e, store };
 }
 
@@ -345,7 +458,7 @@ test('a crash after the idle image, with no change since, reopens from the image
 
   const warned: ContextGcError[] = [];
   const again = await open(dir, { onWarning: (w) => warned.push(w) });
-  assert.equal(again.tableLoad.source, 'image');
+  assert.deepEqual([again.tableLoad.source, again.tableLoad.tailRecords], ['image', 0]);
   assert.deepEqual(warned, []);
   assert.deepEqual([again.getMeta(43).tags, again.getMeta(2).pinned], [['idle'], true]);
   const t = again.table;
@@ -353,7 +466,7 @@ test('a crash after the idle image, with no change since, reopens from the image
   assertSameTable(t, await scanned(dir));
 });
 
-test('an idle image is refused when anything was written after it, even a change that did not move the counter', async () => {
+test('records written after the idle image are applied over it, even a change that did not go through the engine', async () => {
   const dir = tempDir('timg-idle-late');
   await buildStore(dir);
   const { store } = await idleImage(dir, (e) => e.add({ text: 'added, then idle', type: 'note' }));
@@ -369,15 +482,27 @@ test('an idle image is refused when anything was written after it, even a change
   assert.ok(now.bytes > at.bytes);
   await store.close({ snapshot: false });
 
-  const again = await open(dir);
-  assert.equal(again.tableLoad.source, 'scan');
-  assert.equal(again.tableLoad.imageRefused, 'refused');
-  assert.deepEqual(again.tableLoad.warnings.map((w) => w.message), [
-    `The saved table image ${tableImagePath(dir)} was not used: it was saved while the store was in use, with journal ${at.seq} at ${at.bytes} bytes, ` +
-    `and the store was written after that (its journal now ends at ${now.seq}:${now.bytes}). ${SUFFIX}`,
-  ]);
+  const warned: ContextGcError[] = [];
+  const again = await open(dir, { onWarning: (w) => warned.push(w) });
+  assert.deepEqual([again.tableLoad.source, again.tableLoad.tailRecords, warned], ['image', 1, []]);
   assert.equal(again.getMeta(2).tokens, 999, 'the table has what the store has');
   const t = again.table;
   await again.close();
-  assertSameTable(t, await scanned(dir));
+  assertSameRows(t, await scanned(dir));
+});
+
+test('a read-only open applies the records after the image and leaves the file as it was', async () => {
+  const dir = tempDir('timg-ro-tail');
+  await buildStore(dir);
+  const before = fs.readFileSync(tableImagePath(dir));
+  const store = await openSqliteStore(dir, { purpose: 'test', backgroundSnapshots: false });
+  const e = await ContextEngine.open({ store, clock: new TestClock(), search: false, tokenCounter: { encoding: 'o200k_base', count: (t) => t.length } });
+  await e.add({ text: 'while another reader looks', type: 'note', tags: ['ro'] });
+  await e.stash([2]);
+  const reader = await ContextEngine.open({ store: await openSqliteStoreReadOnly(dir), search: false });
+  assert.deepEqual([reader.tableLoad.source, reader.tableLoad.tailRecords > 0], ['image', true]);
+  assertSameRows(reader.table, e.table);
+  await reader.close();
+  assert.deepEqual(fs.readFileSync(tableImagePath(dir)), before);
+  await store.close({ snapshot: false });
 });

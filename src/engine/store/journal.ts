@@ -182,13 +182,23 @@ export interface JournalScan {
     offset: number;
     detail: string;
   };
+  /** With a range: no record starts at its `from` (nothing was scanned). */
+  misaligned?: true;
+}
+
+/** Part of a journal to scan: the records from byte `from` (a record boundary) up to byte `to`. */
+export interface JournalRange {
+  from: number;
+  to?: number;
 }
 
 /**
  * Reads a journal and hands each good record's op to `apply`, in order. Stops at the first bad
  * record. A file shorter than its header (a crash while creating it) is an empty journal.
+ * With `range`, the records before `range.from` are stepped over by their lengths (neither checked nor
+ * applied) and the scan stops at `range.to`; `misaligned` says that no record starts at `range.from`.
  */
-export function scanJournal(file: string, expectSeq: number, apply: (op: JournalOp) => void): JournalScan {
+export function scanJournal(file: string, expectSeq: number, apply: (op: JournalOp) => void, range?: JournalRange): JournalScan {
   const buf = fs.readFileSync(file);
   const scan: JournalScan = { seq: expectSeq, records: 0, goodBytes: 0, size: buf.length };
   if (buf.length < HEADER_BYTES) {
@@ -200,8 +210,16 @@ export function scanJournal(file: string, expectSeq: number, apply: (op: Journal
     return scan;
   }
   let off = HEADER_BYTES;
+  if (range) {
+    while (off < range.from && buf.length - off >= RECORD_HEADER_BYTES) off += RECORD_HEADER_BYTES + buf.readUInt32LE(off);
+    if (off !== range.from) {
+      scan.misaligned = true;
+      return scan;
+    }
+  }
+  const stop = Math.min(buf.length, range?.to ?? buf.length);
   scan.goodBytes = off;
-  while (off < buf.length) {
+  while (off < stop) {
     if (buf.length - off < RECORD_HEADER_BYTES) {
       scan.problem = { kind: 'torn', offset: off, detail: `record header cut short (${buf.length - off} bytes)` };
       break;

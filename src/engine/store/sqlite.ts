@@ -16,16 +16,17 @@
 // Behaves exactly like MemoryStore (store/memory.ts), the reference; the engine does all validation.
 
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Segment, SegmentMeta } from '../model';
 import { ContextGcError } from '../model';
 import { defaultCompactorScript, startCompactionWorker, type CompactionJob, type RunningCompaction } from './compaction';
-import { HEADER_BYTES, JournalWriter, encodeOps, fsyncDir, fsyncDirAsync, journalHeader, listJournals, scanJournal, type JournalOp, type JournalScan } from './journal';
+import { HEADER_BYTES, JournalWriter, encodeOps, fsyncDir, fsyncDirAsync, journalHeader, journalName, listJournals, scanJournal, type JournalOp, type JournalScan } from './journal';
 import { StoreLock } from './lock';
 import { SegmentRows } from './rows';
 import { ensureSchema, SCHEMA_VERSION } from './schema';
 import { moveAside, readSnapshot, removeTempSnapshots, snapshotPath, SnapshotDamage, writeSnapshot, type LoadedSnapshot } from './snapshot';
 import { loadSqlJs, resolveWasmPath, type Database, type SqlJsStatic, type WasmOptions } from './sqljs';
-import type { JournalPosition, SegmentPatch, SegmentStore } from './types';
+import type { CloseOptions, JournalPosition, JournalTail, SegmentPatch, SegmentStore } from './types';
 
 export const DEFAULT_SNAPSHOT_THRESHOLD = 64 << 20;
 
@@ -161,6 +162,11 @@ interface LoadedState {
   last?: { seq: number; file: string; size: number };
   /** Write a snapshot right after open (schema migrated, or the snapshot was lost). */
   snapshotNow: boolean;
+  /**
+   * Something was lost or cut while opening (a damaged snapshot, missing or damaged journals, changes to
+   * missing rows): the store is not the sum of its journals, so caches saved against them are not used.
+   */
+  repaired: boolean;
 }
 
 function loadState(SQL: SqlJsStatic, dir: string, readOnly: boolean, now: () => number, lastAttempt = true): LoadedState {
@@ -232,6 +238,7 @@ function replayJournals(
     for (const j of journals) if (j.seq < base) fs.rmSync(j.file, { force: true });
   }
   let last: LoadedState['last'];
+  let repaired = snapshotLost;
   for (let i = 0; i < live.length; i++) {
     const j = live[i]!;
     const expected = i === 0 ? (snapSeq ?? j.seq) : live[i - 1]!.seq + 1;
@@ -241,12 +248,16 @@ function replayJournals(
       if (readOnly && !lastAttempt) throw Object.assign(new Error(`journal ${expected} vanished while reading`), { code: 'ENOENT' });
       report.warnings.push(new ContextGcError('store_corrupt', `Journal files ${expected} to ${j.seq - 1} of the store at ${dir} are missing; ` +
         'the changes they held are lost.', { dir }));
+      repaired = true;
     }
     const scan = scanJournal(j.file, j.seq, (op: JournalOp) => {
       report.replaySkipped += rows.apply(op);
     });
     report.replayedRecords += scan.records;
-    if (scan.problem) handleDamage(dir, j.file, scan, i === live.length - 1, readOnly, now, report);
+    if (scan.problem) {
+      handleDamage(dir, j.file, scan, i === live.length - 1, readOnly, now, report);
+      if (scan.problem.kind !== 'torn' || i !== live.length - 1) repaired = true;
+    }
     last = { seq: j.seq, file: j.file, size: Math.max(scan.goodBytes, HEADER_BYTES) };
   }
   report.journalFiles = live.length;
@@ -256,7 +267,8 @@ function replayJournals(
       'that are not in it (they were in a lost snapshot) and were skipped.', { dir }));
   }
   report.segments = rows.count();
-  return { db, rows, report, base, last, snapshotNow: !readOnly && (migrated || snapshotLost) };
+  if (report.replaySkipped > 0) repaired = true;
+  return { db, rows, report, base, last, snapshotNow: !readOnly && (migrated || snapshotLost), repaired };
 }
 
 /** A journal stopped before its end: report it and (writable) cut it back to its last good record. */
@@ -318,6 +330,9 @@ export class SqliteStore implements SegmentStore {
   private retryAfter = 0;
   private readonly wasmPath: string;
   private readonly replayEnd: JournalPosition | undefined;
+  /** The first journal not inside the snapshot the open loaded, and whether the open had to repair. */
+  private readonly openBase: number;
+  private readonly repaired: boolean;
 
   /** @internal use openSqliteStore / openSqliteStoreReadOnly */
   constructor(
@@ -332,6 +347,8 @@ export class SqliteStore implements SegmentStore {
     this.readOnly = !lock;
     this.base = loaded.base;
     this.replayEnd = loaded.last ? { seq: loaded.last.seq, bytes: loaded.last.size } : undefined;
+    this.openBase = loaded.base;
+    this.repaired = loaded.repaired;
     this.threshold = opts.snapshotThresholdBytes ?? DEFAULT_SNAPSHOT_THRESHOLD;
     this.wasmPath = resolveWasmPath(opts);
   }
@@ -346,6 +363,40 @@ export class SqliteStore implements SegmentStore {
     const w = this.writer;
     if (!w || this.closed || this.closing || !w.settled) return undefined;
     return { seq: w.seq, bytes: w.size };
+  }
+
+  /**
+   * Hands `visit` the journal records written after `from` up to where the open's replay ended, in order:
+   * what a cache of the store saved at `from` (the engine's table image) lacks. Not ok, with why, when
+   * those records are not all there: folded into a snapshot since, or the open repaired damage (`quiet`:
+   * a normal reason to rebuild the cache), or `from` is not a record boundary of the journal (not quiet).
+   * Call before writing: it reads the journal files again (~ms per thousand records).
+   */
+  journalSince(from: JournalPosition, visit: (op: JournalOp) => void): JournalTail {
+    this.checkOpen();
+    const end = this.replayEnd;
+    if (this.repaired) return { ok: false, quiet: true, why: 'the store was repaired when it opened' };
+    if (!end || from.seq < this.openBase) return { ok: false, quiet: true, why: `journal ${from.seq} was folded into a snapshot since` };
+    if (from.seq > end.seq || (from.seq === end.seq && from.bytes > end.bytes)) {
+      return { ok: false, quiet: false, why: `the store's journal ends before that, at ${end.seq}:${end.bytes}` };
+    }
+    let records = 0;
+    for (let seq = from.seq; seq <= end.seq; seq++) {
+      const file = path.join(this.dir, journalName(seq));
+      let scan: JournalScan;
+      try {
+        scan = scanJournal(file, seq, visit, { from: seq === from.seq ? from.bytes : HEADER_BYTES, to: seq === end.seq ? end.bytes : undefined });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, quiet: true, why: `journal ${seq} was folded into a snapshot since` };
+        throw err;
+      }
+      if (scan.misaligned || scan.goodBytes < (seq === from.seq ? from.bytes : HEADER_BYTES)) {
+        return { ok: false, quiet: false, why: `no record of journal ${seq} starts at byte ${from.bytes}` };
+      }
+      if (scan.problem) return { ok: false, quiet: false, why: `journal ${seq} cannot be read at byte ${scan.problem.offset} (${scan.problem.detail})` };
+      records += scan.records;
+    }
+    return { ok: true, records };
   }
 
   /** @internal second half of a writable open: the active journal, and a snapshot if one is due. */
@@ -416,10 +467,11 @@ export class SqliteStore implements SegmentStore {
 
   /**
    * Makes everything durable, writes a snapshot if the journals hold changes (unless `snapshot` is
-   * false, or snapshotOnClose was), and releases the lock.
+   * false, or snapshotOnClose was), calls `beforeUnlock` with where the journal ends then (when all of
+   * that succeeded), and releases the lock.
    */
-  close(options: { snapshot?: boolean } = {}): Promise<void> {
-    if (!this.closing) this.closing = this.doClose(options.snapshot ?? this.opts.snapshotOnClose !== false);
+  close(options: { snapshot?: boolean } & CloseOptions = {}): Promise<void> {
+    if (!this.closing) this.closing = this.doClose(options.snapshot ?? this.opts.snapshotOnClose !== false, options.beforeUnlock);
     return this.closing;
   }
 
@@ -585,7 +637,7 @@ export class SqliteStore implements SegmentStore {
     this.lastSnapshot = { mode: 'owner', bytes: written.bytes, totalMs, exportMs: t1 - t0, writeMs: written.writeMs, ownerMs: totalMs, at: Date.now() };
   }
 
-  private async doClose(snapshot: boolean): Promise<void> {
+  private async doClose(snapshot: boolean, beforeUnlock: CloseOptions['beforeUnlock']): Promise<void> {
     if (this.closed) return;
     try {
       const w = this.writer;
@@ -599,8 +651,10 @@ export class SqliteStore implements SegmentStore {
         if (!failure && snapshot && this.hasJournaledChanges()) {
           await this.ownerSnapshotWhenIdle(w).catch((err: unknown) => (failure = err));
         }
+        const end = { seq: w.seq, bytes: w.size };
         await w.close();
         if (failure) throw failure;
+        beforeUnlock?.(end);
       }
     } finally {
       this.closed = true;

@@ -3,6 +3,7 @@
 // only persists what it is told, in order, and makes it durable on `commit()`.
 
 import type { Segment, SegmentMeta } from '../model';
+import type { JournalOp } from './journal';
 
 /** Fields of a segment a change can set. `text` changes come with their derived fields (tokens, hash, title, chars). */
 export type SegmentPatch = { id: number } & Partial<Omit<Segment, 'id'>>;
@@ -11,6 +12,20 @@ export type SegmentPatch = { id: number } & Partial<Omit<Segment, 'id'>>;
 export interface JournalPosition {
   seq: number;
   bytes: number;
+}
+
+/** What `journalSince` found: the records were all there (and visited), or why not. */
+export type JournalTail =
+  | { ok: true; records: number }
+  /** `quiet`: an ordinary reason (e.g. folded into a snapshot since), nothing to warn about. */
+  | { ok: false; quiet: boolean; why: string };
+
+export interface CloseOptions {
+  /**
+   * Called once every change is durable (and a closing snapshot written), before the store's lock is
+   * released, with where the journal ends: nothing can be written between that and the next open.
+   */
+  beforeUnlock?(end: JournalPosition): void;
 }
 
 export interface SegmentStore {
@@ -23,6 +38,11 @@ export interface SegmentStore {
   readonly journalEndAtOpen?: JournalPosition;
   /** Where the journal ends now, when every change so far is durable and nothing is being written; else undefined. */
   journalPosition?(): JournalPosition | undefined;
+  /**
+   * The journal records written after `from` (a position taken earlier) up to where the open's replay
+   * ended, in order, to `visit`: what a cache saved at `from` lacks. Call before writing.
+   */
+  journalSince?(from: JournalPosition, visit: (op: JournalOp) => void): JournalTail;
   /** True when the store cannot be changed (then nothing may be written beside it either). */
   readonly readOnly?: boolean;
   /** Visit the metadata of every stored segment in ascending id order (used once, at open). */
@@ -45,5 +65,5 @@ export interface SegmentStore {
   /** Resolves once every change made before the call is durable (group commit: one fsync for many changes). */
   commit(): Promise<void>;
   /** Make everything durable and release the store. */
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
 }
