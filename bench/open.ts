@@ -6,12 +6,14 @@
 //   - with the table image (tableImage.ts) — the product path;
 //   - baseline: the same open with the table scanned row by row from SQLite (the path before the image);
 //   - after an unclean stop: a child commits changes and exits without closing anything, before any idle
-//     save (no table image; the index file is behind) -> journal replay + scan + index catch-up;
+//     save (the table image is the last clean close's; the index file is behind) -> journal replay + image
+//     + the journal records after it + index catch-up; baseline: the same store's table scanned row by row;
 //   - the same after the engine went idle first (its idle saves of table image and index are current)
 //     -> journal replay + image + index load.
 // Every open runs in a fresh process (this bench re-run as a child), as a real cold start of the engine:
 // a process that has just built 1M segments carries a heap that slows every later allocation 2-4x.
-// Tables from the image and from the scan are compared column by column (checksums) in the run.
+// Tables from the image and from the scan are compared column by column (checksums) in the run, and after
+// the unclean stop row by row (image + journal records vs scan).
 // Page cache is warm (the store was just written); a cold disk adds the file reads.
 // Usage: benchOpen(n) from bench/run.ts (`npm run bench -- --sizes 100000 --only open --out ''`).
 
@@ -71,8 +73,12 @@ interface Opened {
   rssMb: number;
   hits: number;
   imageRefused?: string;
+  /** Journal records applied over the table image. */
+  tailRecords: number;
   warnings: string[];
   digest: string;
+  /** With job.rowsDigest: a checksum of every live row's fields (strings by value). */
+  rows?: string;
   closeMs: number;
 }
 
@@ -87,6 +93,10 @@ interface ChildJob {
   crashAfter?: number;
   /** With crashAfter: wait until the engine has saved its table image and index when idle, then exit. */
   idleFirst?: boolean;
+  /** Compute Opened.rows. */
+  rowsDigest?: boolean;
+  /** Exit without closing (and without changing anything): the next open finds the same store and journal. */
+  noClose?: boolean;
 }
 
 const CHILD_ENV = 'CGC_BENCH_OPEN_CHILD';
@@ -107,6 +117,11 @@ function inChild(job: ChildJob): Opened {
 
 async function childMain(job: ChildJob): Promise<void> {
   const { o, engine, store } = await openTimed(job.storeDir, job.searchDir, job.tableImage, job.idleFirst ? IDLE_MS : undefined);
+  if (job.rowsDigest) o.rows = rowsDigest(engine.table);
+  if (job.noClose) {
+    process.stdout.write(`${RESULT}${JSON.stringify(o)}\n`, () => process.exit(0));
+    return;
+  }
   if (job.crashAfter) {
     const ids: number[] = [];
     for (let k = 0; k < job.crashAfter; k++) ids.push((await engine.add({ text: `after the last clean close: change ${k} of the unclean session`, type: 'note' })).id);
@@ -147,10 +162,42 @@ async function openTimed(storeDir: string, searchDir: string, tableImage: boolea
     engineMs: t2 - t1, tableMs: engine.tableLoad.ms, tableSource: engine.tableLoad.source,
     searchMs: t2 - t1 - engine.tableLoad.ms + (t3 - t2), indexWaitMs: t3 - t2, firstQueryMs: t4 - t3, totalMs: t4 - t0,
     rssMb: Math.round(process.memoryUsage().rss / 1048576), hits: res.total,
-    imageRefused: engine.tableLoad.imageRefused, warnings: engine.tableLoad.warnings.map((w) => w.message),
+    imageRefused: engine.tableLoad.imageRefused, tailRecords: engine.tableLoad.tailRecords, warnings: engine.tableLoad.warnings.map((w) => w.message),
     digest: tableDigest(engine.table), closeMs: 0,
   };
   return { o, engine, store };
+}
+
+/**
+ * A checksum of the live rows, field by field, strings by value: equal for tables holding the same rows
+ * whatever their history (a table with journal records applied over its image keeps dead rows' columns and
+ * its own string codes, so tableDigest differs from a scan's).
+ */
+function rowsDigest(t: SegmentTable): string {
+  const hashes = (values: string[]): Uint32Array => Uint32Array.from(values, (v) => crc32(Buffer.from(v)));
+  const [task, file, tag] = [hashes(t.tasks.values), hashes(t.files.values), hashes(t.tagNames.values)];
+  const sums: number[] = [];
+  const buf = new Float64Array(1 << 20);
+  let at = 0;
+  const put = (x: number): void => {
+    if (at === buf.length) {
+      sums.push(crc32(new Uint8Array(buf.buffer)));
+      at = 0;
+    }
+    buf[at++] = x;
+  };
+  for (let id = 1; id < t.end; id++) {
+    if (t.alive[id] !== 1) continue;
+    for (const x of [id, t.type[id], t.tier[id], t.flags[id], t.source[id], t.encoding[id], t.survivals[id], t.tokens[id], t.chars[id],
+      t.task[id] < 0 ? -1 : task[t.task[id]], t.file[id] < 0 ? -1 : file[t.file[id]], t.lineStart[id], t.lineEnd[id], t.inDegree[id],
+      t.hashHi[id], t.hashLo[id], t.created[id], t.touched[id]]) put(x);
+    for (const c of t.tags[id] ?? []) put(tag[c]);
+    put(-2);
+    for (const r of t.refs[id] ?? []) put(r);
+    put(-3);
+  }
+  sums.push(crc32(new Uint8Array(buf.buffer, 0, at * 8)));
+  return `${t.count}:${crc32(new Uint8Array(Uint32Array.from(sums).buffer))}`;
 }
 
 /** A checksum per column of the table (to tell a table from the image and one from the scan apart). */
@@ -172,7 +219,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 function phases(o: Opened): string {
   return `store open ${fmt(o.storeMs)} (snapshot ${fmt(o.snapshotMs)}, replay ${fmt(o.replayMs)}${o.replayed ? ` of ${o.replayed} records` : ''}) + ` +
-    `table ${fmt(o.tableMs)} (${o.tableSource}) + search index ${fmt(o.searchMs)} + first query ${fmt(o.firstQueryMs)} ms; RSS ${o.rssMb} MB`;
+    `table ${fmt(o.tableMs)} (${o.tableSource}${o.tailRecords ? ` + ${o.tailRecords} journal records` : ''}) + search index ${fmt(o.searchMs)} + first query ${fmt(o.firstQueryMs)} ms; RSS ${o.rssMb} MB`;
 }
 
 export async function benchOpen(n: number, opts: OpenBenchOptions = {}): Promise<Row[]> {
@@ -255,11 +302,17 @@ export async function benchOpen(n: number, opts: OpenBenchOptions = {}): Promise
     // ---- unclean stop: a child commits changes and exits without closing (no image, stale index, journal)
     const adds = Math.min(1000, Math.max(10, Math.floor(n / 100)));
     inChild({ storeDir, searchDir, tableImage: true, crashAfter: adds });
-    const crashed = inChild({ storeDir, searchDir, tableImage: true });
-    log(`after unclean stop: ${fmt(crashed.totalMs)} ms = ${phases(crashed)}; close ${fmt(crashed.closeMs)} ms`);
+    const crashed = inChild({ storeDir, searchDir, tableImage: true, rowsDigest: true, noClose: true });
+    log(`after unclean stop: ${fmt(crashed.totalMs)} ms = ${phases(crashed)}`);
+    // The baseline and reference: the same store and journal (the open above exited without a change), the table scanned.
+    const rescan = inChild({ storeDir, searchDir, tableImage: false, rowsDigest: true });
+    log(`after unclean stop, table scanned: ${fmt(rescan.totalMs)} ms = ${phases(rescan)}; close ${fmt(rescan.closeMs)} ms`);
+    const sameRows = crashed.rows === rescan.rows;
+    if (!sameRows) log(`ROWS DIFFER after the unclean stop: ${crashed.rows} (image + journal) vs ${rescan.rows} (scan)`);
     rows.push(row('open-to-searchable after an unclean stop', crashed.totalMs,
-      `${adds} adds + 1 stash committed after the last clean close, then exit without close before any idle save: journal replay + table ${crashed.tableSource} (image ${crashed.imageRefused}) + ` +
-      `index behind the store, caught up ${fmt(crashed.indexWaitMs)} ms after open returned; ${phases(crashed)}`));
+      `${adds} adds + 1 stash committed after the last clean close, then exit without close before any idle save: journal replay + ` +
+      `table ${crashed.tableSource}${crashed.imageRefused ? ` (image ${crashed.imageRefused})` : ''} + index behind the store, caught up ${fmt(crashed.indexWaitMs)} ms after open returned; ` +
+      `${phases(crashed)}; rows ${sameRows ? 'identical to' : 'DIFFER from'} a scan; baseline = the same open with the table scanned: ${phases(rescan)}`, rescan.totalMs));
 
     // ---- unclean stop after the engine went idle: the idle saves (table image + index) are current
     const idler = inChild({ storeDir, searchDir, tableImage: true, crashAfter: adds, idleFirst: true });

@@ -891,7 +891,7 @@ export class ContextEngine {
       const idx = this.searchIndex;
       if (idx && this.searchDir && !idx.stats().building && !this.indexCurrent(idx)) await idx.save(this.searchDir, this.changeSeq);
     } finally {
-      await this.store.close({ beforeUnlock: (end) => this.writeTableImage(end) });
+      await this.store.close({ beforeUnlock: (end) => this.saveTableImageAt(end) });
     }
   }
 
@@ -921,7 +921,11 @@ export class ContextEngine {
   private saveIdleTableImage(): void {
     if (this.closed) return;
     const at = this.store.journalPosition?.();
-    if (!at) return;
+    if (at) this.saveTableImageAt(at);
+  }
+
+  /** The table image at journal position `at`, unless the saved one is already that. */
+  private saveTableImageAt(at: JournalPosition): void {
     const s = this.imageSaved;
     if (s && s.watermark === this.changeSeq && s.seq === at.seq && s.bytes === at.bytes) return;
     if (this.writeTableImage(at)) this.imageSaved = { watermark: this.changeSeq, ...at };

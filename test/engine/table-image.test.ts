@@ -402,6 +402,22 @@ test('an image is not used over a store that lost its snapshot (it holds rows th
   await e.close();
 });
 
+test('a clean close with nothing changed keeps the image file; a change makes the close write a new one', async () => {
+  const dir = tempDir('timg-keep');
+  await buildStore(dir);
+  const file = tableImagePath(dir);
+  const ino = fs.statSync(file).ino;
+  await (await open(dir)).close();
+  assert.equal(fs.statSync(file).ino, ino, 'not rewritten');
+  const e = await open(dir);
+  await e.pin([2]);
+  await e.close();
+  assert.notEqual(fs.statSync(file).ino, ino, 'rewritten (temp file renamed over it)');
+  const again = await open(dir);
+  assert.deepEqual([again.tableLoad.source, again.tableLoad.tailRecords, again.getMeta(2).pinned], ['image', 0, true]);
+  await again.close();
+});
+
 test('a temp file of an interrupted image save is removed at open', async () => {
   const dir = tempDir('timg-tmp');
   await buildStore(dir);
