@@ -542,3 +542,23 @@ test('missing journal files are reported, read-only and writable', async () => {
   assert.equal(rw.openReport.segments, 1);
   await rw.close();
 });
+
+test('a snapshot that is gone (not damaged) while later journals remain is reported as a loss, read-only and writable', async () => {
+  const dir = tempDir('nosnap');
+  const store = await openIn(dir);
+  store.insert([fullSegment(1)]);
+  await store.close(); // snapshot starts at journal 2
+  const later = await openIn(dir);
+  later.insert([fullSegment(2)]);
+  await later.close({ snapshot: false });
+  fs.rmSync(path.join(dir, 'snapshot.db'));
+  const message = `The snapshot of the store at ${dir} is missing and its journals start at 2: the changes before them are lost.`;
+  const ro = await openSqliteStoreReadOnly(dir);
+  assert.deepEqual(ro.openReport.warnings.map((w) => [w.reason, w.message]), [['store_corrupt', message]]);
+  assert.equal(ro.openReport.segments, 1, 'what journal 2 holds');
+  await ro.close();
+  const rw = await openIn(dir);
+  assert.deepEqual(rw.openReport.warnings.map((w) => w.message), [message]);
+  assert.deepEqual([rw.getText(1), rw.getText(2)], [undefined, fullSegment(2).text]);
+  await rw.close();
+});

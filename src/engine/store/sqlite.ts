@@ -241,13 +241,16 @@ function replayJournals(
   let repaired = snapshotLost;
   for (let i = 0; i < live.length; i++) {
     const j = live[i]!;
-    const expected = i === 0 ? (snapSeq ?? j.seq) : live[i - 1]!.seq + 1;
+    // Without a snapshot the journals start at 1 (the store's first), unless the open just set a damaged
+    // snapshot aside and rebuilds from what journals there are.
+    const expected = i === 0 ? (snapSeq ?? (snapshotLost ? j.seq : 1)) : live[i - 1]!.seq + 1;
     if (j.seq !== expected) {
-      // Read-only beside a writer: it may have compacted between our reading the snapshot and listing
-      // the journals. Read again; a gap that stays is a real loss.
+      // Read-only beside a writer: it may have compacted between our reading the snapshot (or finding
+      // none) and listing the journals. Read again; a gap that stays is a real loss.
       if (readOnly && !lastAttempt) throw Object.assign(new Error(`journal ${expected} vanished while reading`), { code: 'ENOENT' });
-      report.warnings.push(new ContextGcError('store_corrupt', `Journal files ${expected} to ${j.seq - 1} of the store at ${dir} are missing; ` +
-        'the changes they held are lost.', { dir }));
+      report.warnings.push(new ContextGcError('store_corrupt', i === 0 && snapSeq === undefined
+        ? `The snapshot of the store at ${dir} is missing and its journals start at ${j.seq}: the changes before them are lost.`
+        : `Journal files ${expected} to ${j.seq - 1} of the store at ${dir} are missing; the changes they held are lost.`, { dir }));
       repaired = true;
     }
     const scan = scanJournal(j.file, j.seq, (op: JournalOp) => {
