@@ -21,7 +21,7 @@
 // - Filters skip postings by key block (keys ascend in every posting list and follow time): a createdAfter
 //   bound skips each list's old prefix, a task/file pre-mark skips blocks holding none of its segments.
 
-import { Index, type IntermediateSearchResults } from 'flexsearch';
+import { Index } from 'flexsearch';
 import { ContextGcError, hashText, isSegmentType, isTier, SEGMENT_TYPES } from '../model';
 import { TIER_STASHED, TIER_WORKING, TYPE_CODE, type SegmentTable } from '../table';
 import { arrayToBase64, base64ToInt32, base64ToUint32, INDEX_FILE, LineWriter, readLines } from './persist';
@@ -82,6 +82,14 @@ interface QueryTerm {
   text: TextSource[];
   /** Postings this term's sources hold (an upper bound: dead keys included). */
   size: number;
+  /** Its postings as blocks of falling weight (`blocksOf`), taken once per query. */
+  blocks: Block[] | null;
+}
+
+/** One posting list of a query term (a variant's slot) and the weight a match in it earns. */
+interface Block {
+  arr: number[];
+  w: number;
 }
 
 interface Filter {
@@ -164,6 +172,8 @@ const OPEN_GATE: Gate = {
   tAfter: -Infinity,
   tBefore: Infinity,
 };
+
+const NO_SLOTS: Slots = [];
 
 interface Ranked {
   id: number;
@@ -329,8 +339,7 @@ export class SearchIndex {
   private readonly textCost: number;
   private readonly charCost: number;
 
-  // Encoder hand-off with FlexSearch: a raw term to look up, or the analysis of the segment being added.
-  private lookupTerm: string | null = null;
+  // Encoder hand-off with FlexSearch: the analysis of the segment being added.
   private pending: AnalyzedText | null = null;
   private lastTerms: string[] = [];
   private lastSlots: Uint8Array = new Uint8Array(0);
@@ -350,6 +359,8 @@ export class SearchIndex {
   /** Key blocks of the pre-marked ids (see `markFilter`), or null when they are most of all blocks. */
   private filterBlocks: Uint8Array | null = null;
   private blockScratch: Uint8Array = new Uint8Array(0);
+  /** The best `limit` of the current query (one instance, reset per query). */
+  private readonly topK = new TopK();
 
   constructor(
     private readonly table: SegmentTable,
@@ -376,7 +387,6 @@ export class SearchIndex {
   }
 
   private encode(text: string): string[] {
-    if (this.lookupTerm !== null) return [this.lookupTerm];
     const a = this.pending ?? analyzeText(text);
     this.pending = null;
     this.lastTerms = a.terms;
@@ -385,17 +395,16 @@ export class SearchIndex {
     return a.terms;
   }
 
-  /** The relevance slots of one term: slot s holds the keys whose best match is in slot s. */
-  private postings(term: string): IntermediateSearchResults {
-    this.lookupTerm = term;
-    try {
-      return this.flex.search(term, { resolve: false }).result;
-    } finally {
-      this.lookupTerm = null;
-    }
+  /**
+   * The relevance slots of one term: slot s holds the keys whose best match is in slot s. Read from
+   * FlexSearch's term map itself, which is what its `search(term, { resolve: false })` hands back for one
+   * term, without the resolver and encoder objects that call builds each time (several per query term).
+   */
+  private postings(term: string): Slots {
+    return termMap(this.flex).get(term) ?? NO_SLOTS;
   }
 
-  private static df(slots: IntermediateSearchResults): number {
+  private static df(slots: Slots): number {
     let n = 0;
     for (let s = 0; s < slots.length; s++) n += slots[s]?.length ?? 0;
     return n;
@@ -636,7 +645,7 @@ export class SearchIndex {
 
   /** Sources of one query term: its postings, or for a term the index has never seen, close words'. */
   private planTerm(term: string, corrections: SearchResult['corrections']): QueryTerm {
-    const q: QueryTerm = { term, idf: 0, text: [], size: 0 };
+    const q: QueryTerm = { term, idf: 0, text: [], size: 0, blocks: null };
     const df = SearchIndex.df(this.postings(term));
     if (df > 0) {
       q.text.push({ term, factor: 1, df });
@@ -800,20 +809,12 @@ export class SearchIndex {
     for (const q of qts) sumIdf += q.idf;
     const m = qts.length;
     if (m === 1) return this.singleTerm(qts[0], filter, limit, now, sumIdf);
-    const bits = this.bits;
-    const touched = this.touched;
-    const seen = { nt: 0 };
-    const reset = (): void => {
-      for (let k = 0; k < seen.nt; k++) bits[touched[k]] = 0;
-      seen.nt = 0;
-      this.newMarkFor().fill(0);
-    };
     // Rough expectations (terms independent) only choose the path; every path gives the same answer.
     const n = Math.max(1, this.table.count);
     const share = f.source !== null ? Math.min(1, f.source.size / n) : 1;
-    const sizes = order.map((j) => qts[j].size);
-    let allTerms = sizes[0] * share;
-    for (let i = 1; i < m; i++) allTerms *= sizes[i] / n;
+    let allTerms = qts[order[0]].size * share;
+    for (let i = 1; i < m; i++) allTerms *= qts[order[i]].size / n;
+    let seen = 0;
     try {
       let extra = 0;
       const typeMask = this.typeBoostMask(qts);
@@ -827,38 +828,52 @@ export class SearchIndex {
       }
       const last = order[m - 1];
       if (m >= 3 && allTerms >= limit / 4) {
-        seen.nt = this.walk(qts[order[0]], order[0], filter, seen.nt, false);
+        seen = this.walk(qts[order[0]], order[0], filter, seen, false);
         for (let i = 1; i < m - 1; i++) extra += this.walkProbe(qts[order[i]], order[i], filter);
-        const heap = new TopK(limit);
+        const heap = this.topK.reset(limit);
         extra += this.probeAndScore(qts[last], last, filter, need, m, m, sumIdf, accMax, heap, typeMask, now);
-        if (heap.full) return { top: heap.sorted(), total: seen.nt + extra };
-        reset();
+        if (heap.full) return { top: heap.sorted(), total: seen + extra };
+        this.clearSeen(seen);
+        seen = 0;
         extra = 0;
       }
       // Walk every term but the last; the last is walked once, scoring as it goes: ids seen before with
       // their final count, ids it adds with count 1 (both only while they can still rank).
-      for (let i = 0; i < m - 1; i++) seen.nt = this.walk(qts[order[i]], order[i], filter, seen.nt, false);
-      const heap = new TopK(limit);
+      for (let i = 0; i < m - 1; i++) seen = this.walk(qts[order[i]], order[i], filter, seen, false);
+      const heap = this.topK.reset(limit);
       extra = this.probeAndScore(qts[last], last, filter, 0, 0, m, sumIdf, accMax, heap, typeMask, now);
       // Then the ids the last term does not hold: their count and weight are final already.
-      const acc = this.acc;
       const typeMax = typeMask !== 0 ? W_TYPE : 0;
-      const lastBit = 1 << last;
       const bestRest = m - 1 + FRACTION_SCALE * (W_RELEVANCE * (sumIdf > 0 ? accMax / sumIdf : 0) + W_RECENCY + typeMax);
-      if (!(heap.full && bestRest < heap.minScore)) {
-        for (let k = 0; k < seen.nt; k++) {
-          const id = touched[k];
-          const b = bits[id];
-          if ((b & lastBit) !== 0) continue;
-          const c = popcount(b);
-          const rel = sumIdf > 0 ? acc[id] / sumIdf : 0;
-          if (heap.full && c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax) < heap.minScore) continue;
-          heap.offer(id, this.scoreOf(id, c, rel, typeMask, now), c);
-        }
-      }
-      return { top: heap.sorted(), total: seen.nt + extra };
+      if (!(heap.full && bestRest < heap.minScore)) this.offerUnmatched(seen, 1 << last, sumIdf, heap, typeMask, now);
+      return { top: heap.sorted(), total: seen + extra };
     } finally {
-      reset();
+      this.clearSeen(seen);
+    }
+  }
+
+  /** Clear the match bits of the first `count` touched ids and the new-id bitset (all zero between queries). */
+  private clearSeen(count: number): void {
+    const bits = this.bits;
+    const touched = this.touched;
+    for (let k = 0; k < count; k++) bits[touched[k]] = 0;
+    this.newMarkFor().fill(0);
+  }
+
+  /** Offer the first `count` touched ids that lack `lastBit`: their matched count and weight are final. */
+  private offerUnmatched(count: number, lastBit: number, sumIdf: number, heap: TopK, typeMask: number, now: number): void {
+    const bits = this.bits;
+    const touched = this.touched;
+    const acc = this.acc;
+    const typeMax = typeMask !== 0 ? W_TYPE : 0;
+    for (let k = 0; k < count; k++) {
+      const id = touched[k];
+      const b = bits[id];
+      if ((b & lastBit) !== 0) continue;
+      const c = popcount(b);
+      const rel = sumIdf > 0 ? acc[id] / sumIdf : 0;
+      if (heap.full && c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax) < heap.minScore) continue;
+      heap.offer(id, this.scoreOf(id, c, rel, typeMask, now), c);
     }
   }
 
@@ -1005,8 +1020,9 @@ export class SearchIndex {
   }
 
   /** A term's postings as blocks (variant, slot) of falling weight: an id's first block is its best. */
-  private blocksOf(q: QueryTerm): { arr: number[]; w: number }[] {
-    const blocks: { arr: number[]; w: number }[] = [];
+  private blocksOf(q: QueryTerm): Block[] {
+    if (q.blocks !== null) return q.blocks;
+    const blocks: Block[] = [];
     for (const src of q.text) {
       const slots = this.postings(src.term);
       for (let s = 0; s < slots.length; s++) {
@@ -1015,6 +1031,7 @@ export class SearchIndex {
       }
     }
     if (q.text.length > 1) blocks.sort((a, b) => b.w - a.w);
+    q.blocks = blocks;
     return blocks;
   }
 
@@ -1135,7 +1152,7 @@ export class SearchIndex {
 
     const typeMask = this.typeBoostMask([q]);
     const typeMax = typeMask !== 0 ? W_TYPE : 0;
-    const heap = new TopK(limit);
+    const heap = this.topK.reset(limit);
     let total = 0;
     try {
       for (const { arr, w } of blocks) {
@@ -1321,7 +1338,7 @@ export class SearchIndex {
     for (const q of qts) sumIdf += q.idf;
     const typeMask = this.typeBoostMask(qts);
     const typeMax = typeMask !== 0 ? W_TYPE : 0;
-    const heap = new TopK(limit);
+    const heap = this.topK.reset(limit);
     for (let k = 0; k < count; k++) {
       const id = touched[k];
       const c = popcount(mask[id]);
@@ -1365,7 +1382,7 @@ export class SearchIndex {
     if (f === null) return emptyResult([], partial);
     const t = this.table;
     const ids = (f.source as NonNullable<Filter['source']>).ids().filter((id) => t.alive[id] === 1 && this.passes(f, id));
-    const heap = new TopK(limit);
+    const heap = this.topK.reset(limit);
     for (const id of ids) heap.offer(id, FRACTION_SCALE * this.recency(id, now), 0);
     const { hits, skipped } = this.makeHits(heap.sorted(), new Map(), req.maxTokens);
     return { hits, total: ids.length, terms: [], corrections: [], skippedForTokens: skipped, partial, plan: 'filter' };
@@ -1639,13 +1656,22 @@ export class SearchIndex {
 
 /** Bounded selection of the best `k` by (score desc, id desc): a min-heap of the current best. */
 class TopK {
-  private ids: number[] = [];
-  private scores: number[] = [];
-  private matched: number[] = [];
-  constructor(private readonly k: number) {}
+  // Typed arrays sized for the largest limit: one instance serves every query (nothing allocated per offer).
+  private readonly ids = new Int32Array(MAX_LIMIT);
+  private readonly scores = new Float64Array(MAX_LIMIT);
+  private readonly matched = new Int32Array(MAX_LIMIT);
+  private n = 0;
+  private k = 1;
+
+  /** Empty it for a query wanting the best `k` (1..MAX_LIMIT). */
+  reset(k: number): this {
+    this.k = k;
+    this.n = 0;
+    return this;
+  }
 
   get full(): boolean {
-    return this.ids.length >= this.k;
+    return this.n >= this.k;
   }
 
   /** Score of the k-th best so far (valid when full). */
@@ -1661,11 +1687,12 @@ class TopK {
   }
 
   offer(id: number, score: number, matched: number): void {
-    const n = this.ids.length;
+    const n = this.n;
     if (n < this.k) {
-      this.ids.push(id);
-      this.scores.push(score);
-      this.matched.push(matched);
+      this.ids[n] = id;
+      this.scores[n] = score;
+      this.matched[n] = matched;
+      this.n = n + 1;
       this.up(n);
       return;
     }
@@ -1698,7 +1725,7 @@ class TopK {
   }
 
   private down(i: number): void {
-    const n = this.ids.length;
+    const n = this.n;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
@@ -1711,8 +1738,9 @@ class TopK {
     }
   }
 
-  sorted(): { id: number; score: number; matched: number }[] {
-    const out = this.ids.map((id, i) => ({ id, score: this.scores[i], matched: this.matched[i] }));
+  sorted(): Ranked[] {
+    const out: Ranked[] = [];
+    for (let i = 0; i < this.n; i++) out.push({ id: this.ids[i], score: this.scores[i], matched: this.matched[i] });
     out.sort((a, b) => b.score - a.score || b.id - a.id);
     return out;
   }
