@@ -240,7 +240,7 @@ export async function benchOpen(n: number, opts: OpenBenchOptions = {}): Promise
   try {
     // ---- build: adds through the engine (index kept in step), some stashed / pinned / deleted, clean close
     const tb = performance.now();
-    const engine = await ContextEngine.open({ store: await openSqliteStore(storeDir, { purpose: 'bench', snapshotThresholdBytes: 2 ** 45 }), searchDir, tokenCounter: roughCounter });
+    const engine = await ContextEngine.open({ store: await openSqliteStore(storeDir, { purpose: 'bench', snapshotThresholdBytes: 2 ** 45, snapshotThresholdRecords: 2 ** 45 }), searchDir, tokenCounter: roughCounter });
     const r = mulberry32(7);
     let batch: NewSegment[] = [];
     let id = 0;

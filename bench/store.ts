@@ -96,7 +96,7 @@ export async function benchStore(n: number, opts: StoreBenchOptions = {}): Promi
   const segments = opts.segments ?? (await import('./corpus')).generateCorpus(n, { seed: 11 });
   try {
     // ---- load, then close: the owner-thread snapshot ----
-    let store: SqliteStore = await openSqliteStore(dir, { purpose: 'bench', snapshotThresholdBytes: 2 ** 45 });
+    let store: SqliteStore = await openSqliteStore(dir, { purpose: 'bench', snapshotThresholdBytes: 2 ** 45, snapshotThresholdRecords: 2 ** 45 });
     const loadStart = performance.now();
     let id = 0;
     let batch: Segment[] = [];

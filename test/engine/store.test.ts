@@ -480,6 +480,63 @@ test('owner-thread snapshots (backgroundSnapshots: false) give the same result',
   await again.close();
 });
 
+test('a snapshot is also due once the journals hold snapshotThresholdRecords records, whatever their size', async () => {
+  const dir = tempDir('records');
+  const store = await openIn(dir, { snapshotThresholdRecords: 40, backgroundSnapshots: false });
+  for (let i = 1; i <= 39; i++) {
+    store.setKv('k', String(i));
+    await store.commit();
+  }
+  assert.equal(store.stats().snapshots, 0);
+  store.setKv('k', '40');
+  await store.commit();
+  while (store.stats().snapshotRunning) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(store.stats().snapshots, 1, 'the 40th record');
+  for (let i = 41; i <= 79; i++) {
+    store.setKv('k', String(i));
+    await store.commit();
+  }
+  assert.equal(store.stats().snapshots, 1, 'counted again from the snapshot');
+  await store.close({ snapshot: false });
+  // Counted across an open: the 39 records in the journal, then one more.
+  const again = await openIn(dir, { snapshotThresholdRecords: 40, backgroundSnapshots: false });
+  assert.equal(again.openReport.replayedRecords, 39);
+  again.setKv('k', '80');
+  await again.commit();
+  while (again.stats().snapshotRunning) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(again.stats().snapshots, 1);
+  assert.equal(again.stats().journalBytes, HEADER_BYTES);
+  await again.close();
+});
+
+test('a clean close of a large store writes a snapshot only when the journals hold enough to make one worth it', async () => {
+  const dir = tempDir('close-due');
+  // smallBytes 0: this small store is treated like a large one.
+  const when = { smallBytes: 0, records: 30, fraction: 0.5 };
+  const store = await openIn(dir, { closeSnapshot: when });
+  for (let i = 1; i <= 10; i++) store.insert([fullSegment(i)]);
+  await store.close();
+  assert.equal(fs.existsSync(path.join(dir, 'snapshot.db')), false, '10 records: no snapshot, the journal is kept');
+  const second = await openIn(dir, { closeSnapshot: when });
+  assert.deepEqual([second.openReport.replayedRecords, second.openReport.segments], [10, 10]);
+  for (let i = 11; i <= 30; i++) second.insert([fullSegment(i)]);
+  await second.close();
+  const third = await openIn(dir, { closeSnapshot: when });
+  assert.deepEqual([third.openReport.snapshotLoaded, third.openReport.replayedRecords, third.openReport.segments], [true, 0, 30], '30 records: folded at close');
+  third.insert([fullSegment(31, { text: 'x'.repeat(400_000) })]);
+  await third.close();
+  const fourth = await openIn(dir, { closeSnapshot: when });
+  assert.deepEqual([fourth.openReport.replayedRecords, fourth.openReport.segments], [0, 31], 'one record of over half the database size: folded');
+  await fourth.close();
+  // With the defaults a store this small always gets its snapshot.
+  const fifth = await openIn(dir);
+  fifth.insert([fullSegment(32)]);
+  await fifth.close();
+  const sixth = await openIn(dir);
+  assert.equal(sixth.openReport.replayedRecords, 0);
+  await sixth.close();
+});
+
 test('project registry: register, update, list by last opened, unregister; written atomically', () => {
   const dir = tempDir('registry');
   const file = path.join(dir, 'nested', 'projects.json');

@@ -359,6 +359,11 @@ export class JournalWriter {
     return this.failure;
   }
 
+  /** Records appended since this writer started, durable or not. */
+  get appendedRecords(): number {
+    return this.appended;
+  }
+
   /** Nothing queued, nothing being written, no rotation under way. */
   get idle(): boolean {
     return this.pending.length === 0 && !this.writing && !this.rotation;
