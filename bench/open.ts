@@ -27,7 +27,7 @@ import { openSqliteStore, type SqliteStore } from '../src/engine/store/sqlite';
 import type { SegmentTable } from '../src/engine/table';
 import { tableImagePath } from '../src/engine/tableImage';
 import { INDEX_FILE } from '../src/engine/search/persist';
-import { crc32 } from '../src/engine/store/journal';
+import { crc32, HEADER_BYTES, listJournals } from '../src/engine/store/journal';
 import { generateCorpus, mulberry32 } from './corpus';
 import { corpusFields, type CorpusItem } from './store';
 import { isEntry, memory, type Row } from './stats';
@@ -97,6 +97,8 @@ interface ChildJob {
   rowsDigest?: boolean;
   /** Exit without closing (and without changing anything): the next open finds the same store and journal. */
   noClose?: boolean;
+  /** With crashAfter: close cleanly after the changes (timed) instead of exiting. */
+  cleanClose?: boolean;
 }
 
 const CHILD_ENV = 'CGC_BENCH_OPEN_CHILD';
@@ -126,6 +128,13 @@ async function childMain(job: ChildJob): Promise<void> {
     const ids: number[] = [];
     for (let k = 0; k < job.crashAfter; k++) ids.push((await engine.add({ text: `after the last clean close: change ${k} of the unclean session`, type: 'note' })).id);
     await engine.stash(ids);
+    if (job.cleanClose) {
+      const t = performance.now();
+      await engine.close();
+      o.closeMs = performance.now() - t;
+      process.stdout.write(`${RESULT}${JSON.stringify(o)}\n`, () => process.exit(0));
+      return;
+    }
     const lastChange = Date.now();
     if (job.idleFirst) {
       // Both idle saves done: the table image, then the index file rewritten after the last change.
@@ -321,6 +330,16 @@ export async function benchOpen(n: number, opts: OpenBenchOptions = {}): Promise
     rows.push(row('open-to-searchable after an unclean stop, idle first', afterIdle.totalMs,
       `the same changes, then ${IDLE_MS / 1000} s idle (saves took ${fmt(idler.idleSaveMs ?? 0)} ms after the delay), then exit without close: ` +
       `table ${afterIdle.tableSource}${afterIdle.imageRefused ? ` (image ${afterIdle.imageRefused})` : ''}, index complete ${fmt(afterIdle.indexWaitMs)} ms after open returned; ${phases(afterIdle)}`));
+    // ---- a short session closed cleanly: at 1M no close snapshot is due (a few thousand records), so the
+    // close only saves the index and the table image and the next open replays the journal
+    const session = inChild({ storeDir, searchDir, tableImage: true, crashAfter: Math.floor(adds / 2), cleanClose: true });
+    const kept = listJournals(storeDir).reduce((sum, j) => sum + fs.statSync(j.file).size - HEADER_BYTES, 0);
+    const afterSession = inChild({ storeDir, searchDir, tableImage: true });
+    log(`clean close after ${Math.floor(adds / 2)} adds: ${fmt(session.closeMs)} ms; next open ${fmt(afterSession.totalMs)} ms = ${phases(afterSession)}`);
+    rows.push(row(`clean close after a short session (${Math.floor(adds / 2)} adds + 1 stash)`, session.closeMs,
+      `${kept > 0 ? `no snapshot due (the journal, ${(kept / 1024).toFixed(0)} KB, is kept for the next open): index + table image` : 'snapshot + index + table image (a snapshot is always due below 64 MiB)'}; ` +
+      `the clean close after the build (a snapshot of everything) took ${fmt(closeMs)} ms`));
+    rows.push(row('open-to-searchable after that close', afterSession.totalMs, phases(afterSession)));
     const mem = memory();
     rows.push(row('memory (RSS after open, fresh process)', img.rssMb, `image open RSS ${img.rssMb} MB, scan open ${scan.rssMb} MB; this bench process after building: heap ${mem.heapMb} MB, RSS ${mem.rssMb} MB`));
     return rows;
