@@ -67,6 +67,8 @@ const FRACTION_SCALE = 0.999;
 const BLOCK_POSTINGS = 1 << 18;
 /** Keys per block of `keyCreatedMax` (as a shift). */
 const KEY_BLOCK_BITS = 6;
+/** Candidates scored together (see `flushCandidates`). */
+const CANDIDATE_BATCH = 128;
 /** Background builds yield to the event loop after this much work. */
 const SLICE_MS = 12;
 
@@ -208,6 +210,12 @@ function growUint32(a: Uint32Array, need: number): Uint32Array {
   const b = new Uint32Array(n);
   b.set(a);
   return b;
+}
+
+/** The score (see `scoreOf`); every path computes it here, so equal inputs give the same bits. */
+function scoreFrom(matched: number, rel: number, age: number, halfLife: number, typeHit: number): number {
+  const recency = age <= 0 ? 1 : halfLife / (halfLife + age);
+  return matched + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY * recency + W_TYPE * typeHit);
 }
 
 function popcount(x: number): number {
@@ -361,6 +369,11 @@ export class SearchIndex {
   private blockScratch: Uint8Array = new Uint8Array(0);
   /** The best `limit` of the current query (one instance, reset per query). */
   private readonly topK = new TopK();
+  /** Candidates waiting to be scored and offered to `topK` (see `flushCandidates`). */
+  private readonly candId = new Int32Array(CANDIDATE_BATCH);
+  private readonly candMatched = new Int32Array(CANDIDATE_BATCH);
+  private readonly candRel = new Float64Array(CANDIDATE_BATCH);
+  private readonly candScore = new Float64Array(CANDIDATE_BATCH);
 
   constructor(
     private readonly table: SegmentTable,
@@ -831,7 +844,7 @@ export class SearchIndex {
         seen = this.walk(qts[order[0]], order[0], filter, seen, false);
         for (let i = 1; i < m - 1; i++) extra += this.walkProbe(qts[order[i]], order[i], filter);
         const heap = this.topK.reset(limit);
-        extra += this.probeAndScore(qts[last], last, filter, need, m, m, sumIdf, accMax, heap, typeMask, now);
+        extra += this.probeAndScore(qts[last], last, filter, need, m, m, sumIdf, accMax, heap, typeMask, now, true);
         if (heap.full) return { top: heap.sorted(), total: seen + extra };
         this.clearSeen(seen);
         seen = 0;
@@ -841,7 +854,8 @@ export class SearchIndex {
       // their final count, ids it adds with count 1 (both only while they can still rank).
       for (let i = 0; i < m - 1; i++) seen = this.walk(qts[order[i]], order[i], filter, seen, false);
       const heap = this.topK.reset(limit);
-      extra = this.probeAndScore(qts[last], last, filter, 0, 0, m, sumIdf, accMax, heap, typeMask, now);
+      // New ids need no dedupe bitset unless the term has several variants: one term holds a key once.
+      extra = this.probeAndScore(qts[last], last, filter, 0, 0, m, sumIdf, accMax, heap, typeMask, now, qts[last].text.length > 1);
       // Then the ids the last term does not hold: their count and weight are final already.
       const typeMax = typeMask !== 0 ? W_TYPE : 0;
       const bestRest = m - 1 + FRACTION_SCALE * (W_RELEVANCE * (sumIdf > 0 ? accMax / sumIdf : 0) + W_RECENCY + typeMax);
@@ -866,15 +880,29 @@ export class SearchIndex {
     const touched = this.touched;
     const acc = this.acc;
     const typeMax = typeMask !== 0 ? W_TYPE : 0;
-    for (let k = 0; k < count; k++) {
+    const candId = this.candId;
+    const candMatched = this.candMatched;
+    const candRel = this.candRel;
+    let cn = 0;
+    // Newest first within each walked block (ids were appended in ascending key order): recent ids tend
+    // to rank, so the heap's bar rises early.
+    for (let k = count - 1; k >= 0; k--) {
       const id = touched[k];
       const b = bits[id];
       if ((b & lastBit) !== 0) continue;
       const c = popcount(b);
+      if (heap.full && c + 1 <= heap.minScore) continue;
       const rel = sumIdf > 0 ? acc[id] / sumIdf : 0;
       if (heap.full && c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax) < heap.minScore) continue;
-      heap.offer(id, this.scoreOf(id, c, rel, typeMask, now), c);
+      candId[cn] = id;
+      candMatched[cn] = c;
+      candRel[cn] = rel;
+      if (++cn === CANDIDATE_BATCH) {
+        this.flushCandidates(cn, heap, typeMask, now);
+        cn = 0;
+      }
     }
+    this.flushCandidates(cn, heap, typeMask, now);
   }
 
   /**
@@ -951,13 +979,17 @@ export class SearchIndex {
    *   (its weight is this term's).
    * Returns how many passing ids the term adds.
    */
-  private probeAndScore(q: QueryTerm, j: number, filter: Filter | null, need: number, matched: number, maxCount: number, sumIdf: number, accMax: number, heap: TopK, typeMask: number, now: number): number {
+  private probeAndScore(q: QueryTerm, j: number, filter: Filter | null, need: number, matched: number, maxCount: number, sumIdf: number, accMax: number, heap: TopK, typeMask: number, now: number, dedupeNew: boolean): number {
     const alive = this.table.alive;
     const keyToId = this.keyToId;
     const bits = this.bits;
     const acc = this.acc;
     const bit = 1 << j;
     const seenNew = this.newMarkFor();
+    const candId = this.candId;
+    const candMatched = this.candMatched;
+    const candRel = this.candRel;
+    let cn = 0;
     const typeMax = typeMask !== 0 ? W_TYPE : 0;
     // The gate's fields in locals: property reads inside the per-posting loop cost more than the checks.
     const { blocks: gBlocks, mark: gMark, markNo: gNo, typeTier: gTypeTier, created: gCreated, cAfter: gCA, cBefore: gCB, touched: gTouched, tAfter: gTA, tBefore: gTB, task: gTask, file: gFile, prefix: gPrefix, tags: gTags } = this.gateOf(filter);
@@ -974,27 +1006,38 @@ export class SearchIndex {
       const newUpper = 1 + FRACTION_SCALE * (W_RELEVANCE * newRel + W_RECENCY + typeMax);
       let scoring = !(heap.full && blockUpper < heap.minScore);
       let scoringNew = anyMode && !(heap.full && newUpper < heap.minScore);
-      for (let k = gSkip ? this.startAfter(arr, gCA) : 0; k < arr.length; k++) {
+      const from = gSkip ? this.startAfter(arr, gCA) : 0;
+      for (let k = arr.length - 1; k >= from; k--) {
         if (gBlocks !== null && gBlocks[arr[k] >> KEY_BLOCK_BITS] === 0) continue;
         const id = keyToId[arr[k]];
         if (id === 0 || alive[id] !== 1) continue;
         const b = bits[id];
         if (b !== 0) {
           if (!scoring || (b & bit) !== 0) continue;
+          // Marked as holding this term (so the last pass skips it); its weight sum is not needed after
+          // this, so it is not stored back.
           bits[id] = b | bit;
-          const a = acc[id] + inc;
-          acc[id] = a;
           if (!anyMode && (b & need) !== need) continue;
           const c = anyMode ? popcount(b) + 1 : matched;
-          const rel = sumIdf > 0 ? a / sumIdf : 0;
+          // A score is below c + 1: when that cannot reach the k-th best, the weight is not even read.
+          if (heap.full && c + 1 <= heap.minScore) continue;
+          const rel = sumIdf > 0 ? (acc[id] + inc) / sumIdf : 0;
           if (heap.full && c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax) < heap.minScore) continue;
-          heap.offer(id, this.scoreOf(id, c, rel, typeMask, now), c);
-          if (heap.full && blockUpper < heap.minScore) scoring = false;
+          candId[cn] = id;
+          candMatched[cn] = c;
+          candRel[cn] = rel;
+          if (++cn === CANDIDATE_BATCH) {
+            this.flushCandidates(cn, heap, typeMask, now);
+            cn = 0;
+            if (heap.full && blockUpper < heap.minScore) scoring = false;
+          }
         } else {
-          const word = id >> 5;
-          const mb = 1 << (id & 31);
-          if ((seenNew[word] & mb) !== 0) continue;
-          seenNew[word] |= mb;
+          if (dedupeNew) {
+            const word = id >> 5;
+            const mb = 1 << (id & 31);
+            if ((seenNew[word] & mb) !== 0) continue;
+            seenNew[word] |= mb;
+          }
           if (
             (gMark !== null && gMark[id] !== gNo) ||
             (gTypeTier !== null && gTypeTier[(colType[id] << 1) | colTier[id]] === 0) ||
@@ -1012,11 +1055,42 @@ export class SearchIndex {
             scoringNew = false;
             continue;
           }
-          heap.offer(id, this.scoreOf(id, 1, newRel, typeMask, now), 1);
+          candId[cn] = id;
+          candMatched[cn] = 1;
+          candRel[cn] = newRel;
+          if (++cn === CANDIDATE_BATCH) {
+            this.flushCandidates(cn, heap, typeMask, now);
+            cn = 0;
+            if (heap.full && blockUpper < heap.minScore) scoring = false;
+          }
         }
       }
+      this.flushCandidates(cn, heap, typeMask, now);
+      cn = 0;
     }
     return extra;
+  }
+
+  /**
+   * Score the first `n` buffered candidates and offer them. The walks buffer candidates instead of scoring
+   * each on the spot: a candidate's `touched` (and `type`) read is a cache miss, and reading a batch in one
+   * tight loop lets the CPU wait for many of them at once (ties at the top of common words put tens of
+   * thousands of candidates through here). Offering a candidate the heap has meanwhile outgrown changes
+   * nothing: the heap keeps the exact best `limit` of everything offered.
+   */
+  private flushCandidates(n: number, heap: TopK, typeMask: number, now: number): void {
+    const ids = this.candId;
+    const matched = this.candMatched;
+    const rels = this.candRel;
+    const scores = this.candScore;
+    const touched = this.table.touched;
+    const type = this.table.type;
+    const halfLife = this.halfLife;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i];
+      scores[i] = scoreFrom(matched[i], rels[i], now - touched[id], halfLife, typeMask !== 0 && (typeMask & (1 << type[id])) !== 0 ? 1 : 0);
+    }
+    for (let i = 0; i < n; i++) heap.offer(ids[i], scores[i], matched[i]);
   }
 
   /** A term's postings as blocks (variant, slot) of falling weight: an id's first block is its best. */
@@ -1153,13 +1227,18 @@ export class SearchIndex {
     const typeMask = this.typeBoostMask([q]);
     const typeMax = typeMask !== 0 ? W_TYPE : 0;
     const heap = this.topK.reset(limit);
+    const candId = this.candId;
+    const candMatched = this.candMatched;
+    const candRel = this.candRel;
+    let cn = 0;
     let total = 0;
     try {
       for (const { arr, w } of blocks) {
         const rel = sumIdf > 0 ? (q.idf * w) / sumIdf : 0;
         const upper = 1 + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax);
         let hopeless = heap.full && upper < heap.minScore;
-        for (let k = gSkip ? this.startAfter(arr, gCA) : 0; k < arr.length; k++) {
+        const from = gSkip ? this.startAfter(arr, gCA) : 0;
+        for (let k = arr.length - 1; k >= from; k--) {
           if (gBlocks !== null && gBlocks[arr[k] >> KEY_BLOCK_BITS] === 0) continue;
           const id = keyToId[arr[k]];
           if (id === 0 || alive[id] !== 1) continue;
@@ -1182,9 +1261,20 @@ export class SearchIndex {
             continue;
           total++;
           if (hopeless) continue;
-          if (heap.full && upper < heap.minScore) hopeless = true;
-          else heap.offer(id, this.scoreOf(id, 1, rel, typeMask, now), 1);
+          if (heap.full && upper < heap.minScore) {
+            hopeless = true;
+            continue;
+          }
+          candId[cn] = id;
+          candMatched[cn] = 1;
+          candRel[cn] = rel;
+          if (++cn === CANDIDATE_BATCH) {
+            this.flushCandidates(cn, heap, typeMask, now);
+            cn = 0;
+          }
         }
+        this.flushCandidates(cn, heap, typeMask, now);
+        cn = 0;
       }
     } finally {
       if (dedupe) seenIds.fill(0);
@@ -1200,10 +1290,8 @@ export class SearchIndex {
 
   /** The score: matched-term count, then relevance, recency and a type named in the query. */
   private scoreOf(id: number, matched: number, rel: number, typeMask: number, now: number): number {
-    const age = now - this.table.touched[id];
-    const recency = age <= 0 ? 1 : this.halfLife / (this.halfLife + age);
-    const typeHit = (typeMask & (1 << this.table.type[id])) !== 0 ? 1 : 0;
-    return matched + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY * recency + W_TYPE * typeHit);
+    const typeHit = typeMask !== 0 && (typeMask & (1 << this.table.type[id])) !== 0 ? 1 : 0;
+    return scoreFrom(matched, rel, now - this.table.touched[id], this.halfLife, typeHit);
   }
 
   /**
