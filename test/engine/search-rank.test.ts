@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContextGcError } from '../../src/engine/model';
-import { Corpus, DAY, NOW } from './searchFixtures';
+import { Corpus, DAY, NOW, rng } from './searchFixtures';
 
 function ids(c: Corpus, query: string, extra: object = {}): number[] {
   return c.index().search({ query, ...extra }, NOW).hits.map((h) => h.id);
@@ -218,4 +218,41 @@ test('bad requests are refused with a reason and a message that says what to do'
       message,
     );
   }
+});
+
+test('hundreds of candidates tied on relevance: exactly the most recently touched win, in any id order, through both plans', () => {
+  // Ids 1..500 hold the same text (equal relevance for every query below), 501..700 another; touch times
+  // are a shuffle, so recency does not follow the id. Scoring runs in batches, newest key first, and skips
+  // what cannot rank: the answer must still be the exact best by (score, id).
+  const r = rng(3);
+  const order = Array.from({ length: 700 }, (_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const c = new Corpus();
+  for (let id = 1; id <= 700; id++) c.put(id, id <= 500 ? 'alpha beta gamma' : 'alpha delta', { taskId: 't', touchedAt: NOW - order[id - 1] * 60_000 });
+  const byIndex = c.index({ textCost: Infinity });
+  const byFilter = c.index({ textCost: 0, charCost: 0 });
+  const newest = (ids: number[], k: number): number[] => [...ids].sort((a, b) => order[a - 1] - order[b - 1]).slice(0, k);
+  const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  const cases: [string, number, number[] | null, number][] = [
+    ['beta', 7, newest(range(1, 500), 7), 500],
+    ['alpha beta', 7, newest(range(1, 500), 7), 700],
+    ['gamma alpha', 300, newest(range(1, 500), 300), 700],
+    ['alpha beta gamma', 7, newest(range(1, 500), 7), 700],
+    ['delta gamma', 7, null, 700],
+    ['deta alpha', 9, null, 700],
+  ];
+  for (const [query, limit, want, total] of cases) {
+    const a = byIndex.search({ query, limit, taskId: 't' }, NOW);
+    const b = byFilter.search({ query, limit, taskId: 't' }, NOW);
+    assert.equal(a.plan, 'index', query);
+    assert.equal(b.plan, 'filter', query);
+    assert.deepEqual({ ...b, plan: 'index' }, a, `${query}: both plans answer the same`);
+    assert.deepEqual(byIndex.search({ query, limit }, NOW), a, `${query}: the same without the filter`);
+    assert.equal(a.total, total, query);
+    if (want) assert.deepEqual(a.hits.map((h) => h.id), want, query);
+  }
+  assert.deepEqual(byIndex.search({ query: 'deta', limit: 1 }, NOW).corrections, [{ term: 'deta', variants: ['beta', 'delta'] }]);
 });
