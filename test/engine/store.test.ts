@@ -11,7 +11,7 @@ import { openSqliteStore, openSqliteStoreReadOnly, type SqliteStore } from '../.
 import { encodeRecord, HEADER_BYTES, journalName, JournalWriter, listJournals } from '../../src/engine/store/journal';
 import { ProjectRegistry } from '../../src/engine/store/registry';
 import { SCHEMA_VERSION } from '../../src/engine/store/schema';
-import { writeSnapshot } from '../../src/engine/store/snapshot';
+import { exportImage, writeSnapshot } from '../../src/engine/store/snapshot';
 import { loadSqlJs } from '../../src/engine/store/sqljs';
 import type { SegmentStore } from '../../src/engine/store/types';
 import { dump, fileState, fullSegment, tempDir } from './storeHelpers';
@@ -535,6 +535,42 @@ test('a clean close of a large store writes a snapshot only when the journals ho
   const sixth = await openIn(dir);
   assert.equal(sixth.openReport.replayedRecords, 0);
   await sixth.close();
+});
+
+test('the room to grow given to sql.js at load never reaches a snapshot, by owner or worker', async () => {
+  const dir = tempDir('slack');
+  const size = (): number => fs.statSync(path.join(dir, 'snapshot.db')).size;
+  let store = await openIn(dir);
+  for (let i = 1; i <= 50; i++) store.insert([fullSegment(i, { text: `segment ${i} ${'words '.repeat(100)}` })]);
+  await store.close();
+  for (const background of [false, true]) {
+    const before = size();
+    store = await openIn(dir, { backgroundSnapshots: background });
+    assert.equal(store.stats().databaseBytes, before - 32, 'the page count SQLite reports is the image, not the room after it');
+    store.insert([fullSegment(100 + Number(background), { text: 'x'.repeat(20_000) })]);
+    await store.snapshot();
+    assert.deepEqual(store.verify(), []);
+    const bytes = store.stats().databaseBytes;
+    await store.close();
+    assert.equal(size(), bytes + 32, `${background ? 'worker' : 'owner'} snapshot: pages + trailer, no slack`);
+    assert.ok(bytes > before && bytes < before + 64 * 1024, `grew by the new row only: ${before} -> ${bytes}`);
+  }
+  const again = await openIn(dir);
+  assert.deepEqual(again.verify(), []);
+  assert.deepEqual([again.openReport.segments, again.getText(101)], [52, 'x'.repeat(20_000)]);
+  await again.close();
+});
+
+test('exportImage cuts an export back to the page count in the SQLite header', () => {
+  const page = Buffer.alloc(4096 * 3);
+  page.write('SQLite format 3\0', 0, 'latin1');
+  page.writeUInt16BE(4096, 16);
+  page.writeUInt32BE(7, 24); // change counter
+  page.writeUInt32BE(2, 28); // pages
+  page.writeUInt32BE(7, 92); // valid-for
+  assert.equal(exportImage({ export: () => page }).length, 8192);
+  page.writeUInt32BE(6, 92); // the header count is stale: keep everything
+  assert.equal(exportImage({ export: () => page }).length, 12288);
 });
 
 test('project registry: register, update, list by last opened, unregister; written atomically', () => {

@@ -14,7 +14,7 @@ import { ContextGcError } from '../model';
 import { scanJournal } from './journal';
 import { SegmentRows } from './rows';
 import { ensureSchema } from './schema';
-import { readSnapshot, SnapshotDamage, writeSnapshot } from './snapshot';
+import { exportImage, readSnapshot, SnapshotDamage, writeSnapshot } from './snapshot';
 import { loadSqlJs } from './sqljs';
 
 export interface CompactionJob {
@@ -52,7 +52,7 @@ export async function compactFiles(job: CompactionJob): Promise<CompactionResult
   if (snap && snap.nextSeq !== job.base) {
     throw new ContextGcError('store_corrupt', `The snapshot in ${job.dir} starts at journal ${snap.nextSeq}, expected ${job.base}.`);
   }
-  const db = new SQL.Database(snap?.image);
+  const db = new SQL.Database(snap?.storage);
   snap = undefined;
   const rows = new SegmentRows(db);
   try {
@@ -66,7 +66,7 @@ export async function compactFiles(job: CompactionJob): Promise<CompactionResult
     }
     const t2 = performance.now();
     rows.releaseStatements();
-    const image = db.export();
+    const image = exportImage(db);
     const t3 = performance.now();
     const written = writeSnapshot(job.dir, image, job.next);
     return {

@@ -24,7 +24,7 @@ import { HEADER_BYTES, JournalWriter, encodeOps, fsyncDir, fsyncDirAsync, journa
 import { StoreLock } from './lock';
 import { SegmentRows } from './rows';
 import { ensureSchema, SCHEMA_VERSION } from './schema';
-import { moveAside, readSnapshot, removeTempSnapshots, snapshotPath, SnapshotDamage, writeSnapshot, type LoadedSnapshot } from './snapshot';
+import { exportImage, moveAside, readSnapshot, removeTempSnapshots, snapshotPath, SnapshotDamage, writeSnapshot, type LoadedSnapshot } from './snapshot';
 import { loadSqlJs, resolveWasmPath, type Database, type SqlJsStatic, type WasmOptions } from './sqljs';
 import type { CloseOptions, JournalPosition, JournalTail, SegmentPatch, SegmentStore } from './types';
 
@@ -217,7 +217,7 @@ function loadState(SQL: SqlJsStatic, dir: string, readOnly: boolean, now: () => 
   let db: Database | undefined;
   let migrated = false;
   try {
-    db = new SQL.Database(snap?.image);
+    db = new SQL.Database(snap?.storage);
     const m = ensureSchema(db, dir);
     report.schemaFrom = m.from;
     migrated = m.changed && m.from > 0;
@@ -673,7 +673,7 @@ export class SqliteStore implements SegmentStore {
     const created = JournalWriter.create(this.dir, next);
     w.rotateSync(created.file, next, created.size);
     this.rows.releaseStatements();
-    const image = this.db.export();
+    const image = exportImage(this.db);
     const t1 = performance.now();
     const written = writeSnapshot(this.dir, image, next, false);
     for (const j of listJournals(this.dir)) if (j.seq < next) fs.rmSync(j.file, { force: true });
