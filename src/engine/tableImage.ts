@@ -103,18 +103,21 @@ export function encodeTableImage(table: SegmentTable, watermark: number, journal
   const tasks = new Remap(t.tasks.values);
   const files = new Remap(t.files.values);
   const tagNames = new Remap(t.tagNames.values);
+  // Every column copied whole (task and file are recoded below), then dead rows put back to the defaults.
   const cols = new Map<Column, ColumnArray>();
-  for (const [name, Ctor, fill] of COLUMNS) {
+  const src = t as unknown as Record<Column, ColumnArray>;
+  for (const [name, Ctor] of COLUMNS) {
     const a = new Ctor(end);
-    if (fill !== 0) a.fill(fill);
+    a.set(src[name].subarray(0, end));
     cols.set(name, a);
   }
+  for (let id = 0; id < end; id++) {
+    if (t.alive[id] === 1) continue;
+    for (const [name, , fill] of COLUMNS) cols.get(name)![id] = fill;
+  }
   const col = <T extends ColumnArray>(name: Column): T => cols.get(name) as T;
-  const [alive, type, tier, flags, source, encoding] = (['alive', 'type', 'tier', 'flags', 'source', 'encoding'] as const).map((c) => col<Uint8Array>(c));
-  const survivals = col<Uint16Array>('survivals');
-  const [tokens, chars, task, file, lineStart, lineEnd] = (['tokens', 'chars', 'task', 'file', 'lineStart', 'lineEnd'] as const).map((c) => col<Int32Array>(c));
-  const [hashHi, hashLo] = [col<Uint32Array>('hashHi'), col<Uint32Array>('hashLo')];
-  const [created, touched] = [col<Float64Array>('created'), col<Float64Array>('touched')];
+  const task = col<Int32Array>('task');
+  const file = col<Int32Array>('file');
   const refOff = new Int32Array(end + 1);
   let refN = 0;
   let count = 0;
@@ -133,24 +136,9 @@ export function encodeTableImage(table: SegmentTable, watermark: number, journal
   const listOff: number[] = [0];
   for (let id = 1; id < end; id++) {
     if (t.alive[id] !== 1) continue;
-    alive[id] = 1;
-    type[id] = t.type[id];
-    tier[id] = t.tier[id];
-    flags[id] = t.flags[id];
-    source[id] = t.source[id];
-    encoding[id] = t.encoding[id];
-    survivals[id] = t.survivals[id];
-    tokens[id] = t.tokens[id];
-    chars[id] = t.chars[id];
     // The same interning order as put(): task, file, then the tags in list order (separate interners).
     task[id] = t.task[id] === NONE ? NONE : tasks.code(t.task[id]);
     file[id] = t.file[id] === NONE ? NONE : files.code(t.file[id]);
-    lineStart[id] = t.lineStart[id];
-    lineEnd[id] = t.lineEnd[id];
-    hashHi[id] = t.hashHi[id];
-    hashLo[id] = t.hashLo[id];
-    created[id] = t.created[id];
-    touched[id] = t.touched[id];
     const tg = t.tags[id];
     if (tg && tg.length > 0) {
       // Key: the codes packed in a number when short (most lists), else as text.
