@@ -1007,7 +1007,10 @@ export class SearchIndex {
       let scoring = !(heap.full && blockUpper < heap.minScore);
       let scoringNew = anyMode && !(heap.full && newUpper < heap.minScore);
       const from = gSkip ? this.startAfter(arr, gCA) : 0;
-      for (let k = arr.length - 1; k >= from; k--) {
+      let k = arr.length - 1;
+      for (; k >= from; k--) {
+        // Nothing left to score in this block: the rest is only counted, in a leaner loop.
+        if (!scoring && !scoringNew) break;
         if (gBlocks !== null && gBlocks[arr[k] >> KEY_BLOCK_BITS] === 0) continue;
         const id = keyToId[arr[k]];
         if (id === 0 || alive[id] !== 1) continue;
@@ -1067,8 +1070,55 @@ export class SearchIndex {
       }
       this.flushCandidates(cn, heap, typeMask, now);
       cn = 0;
+      if (k >= from) extra += this.countNew(arr, from, k, filter, dedupeNew);
     }
     return extra;
+  }
+
+  /**
+   * Count the ids of `arr[from..to]` that pass the filter and no earlier term holds (the part of the last
+   * term's walk that no longer scores); seen ids are left unmarked, as the scoring loop leaves them once it
+   * stops scoring. Unfiltered, without variants: three array reads per posting and nothing else.
+   */
+  private countNew(arr: number[], from: number, to: number, filter: Filter | null, dedupeNew: boolean): number {
+    const alive = this.table.alive;
+    const keyToId = this.keyToId;
+    const bits = this.bits;
+    let n = 0;
+    if (filter === null && !dedupeNew) {
+      for (let k = to; k >= from; k--) {
+        const id = keyToId[arr[k]];
+        if (id !== 0 && alive[id] === 1 && bits[id] === 0) n++;
+      }
+      return n;
+    }
+    const seenNew = this.newMarkFor();
+    const { blocks: gBlocks, mark: gMark, markNo: gNo, typeTier: gTypeTier, created: gCreated, cAfter: gCA, cBefore: gCB, touched: gTouched, tAfter: gTA, tBefore: gTB, task: gTask, file: gFile, prefix: gPrefix, tags: gTags } = this.gateOf(filter);
+    const { task: colTask, file: colFile, type: colType, tier: colTier, created: colCreated, touched: colTouched } = this.table;
+    for (let k = to; k >= from; k--) {
+      if (gBlocks !== null && gBlocks[arr[k] >> KEY_BLOCK_BITS] === 0) continue;
+      const id = keyToId[arr[k]];
+      if (id === 0 || alive[id] !== 1 || bits[id] !== 0) continue;
+      if (dedupeNew) {
+        const word = id >> 5;
+        const mb = 1 << (id & 31);
+        if ((seenNew[word] & mb) !== 0) continue;
+        seenNew[word] |= mb;
+      }
+      if (
+        (gMark !== null && gMark[id] !== gNo) ||
+        (gTypeTier !== null && gTypeTier[(colType[id] << 1) | colTier[id]] === 0) ||
+        (gCreated && outside(colCreated[id], gCA, gCB)) ||
+        (gTouched && outside(colTouched[id], gTA, gTB)) ||
+        (gTask >= 0 && colTask[id] !== gTask) ||
+        (gFile >= 0 && colFile[id] !== gFile) ||
+        (gPrefix !== null && (colFile[id] < 0 || gPrefix[colFile[id]] !== 1)) ||
+        (gTags && !this.tagsOk(filter as Filter, id))
+      )
+        continue;
+      n++;
+    }
+    return n;
   }
 
   /**
