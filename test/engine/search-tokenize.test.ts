@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeText, forEachTerm, tokenize } from '../../src/engine/search';
-import { RESOLUTION, slotOf } from '../../src/engine/search/tokenize';
+import { isTermSpan, keep, RESOLUTION, slotOf } from '../../src/engine/search/tokenize';
 import { editDistance, Vocabulary } from '../../src/engine/search/typo';
 import { osa, rng } from './searchFixtures';
 
@@ -94,4 +94,23 @@ test('the vocabulary finds words within the allowed edits and keeps only plain w
   assert.deepEqual(near('serches', 2), ['searches:1']);
   assert.deepEqual(near('search', 1), ['starch:1'], 'the word itself is not its own neighbour');
   assert.deepEqual(near('Search', 1), [], 'only lower-case words are looked up');
+});
+
+test('isTermSpan says exactly which spans of a word the tokenizer visits', () => {
+  const r = rng(5);
+  const alphabet = 'abXYZ_019';
+  for (let i = 0; i < 3000; i++) {
+    let word = '';
+    const n = 1 + Math.floor(r() * 12);
+    for (let k = 0; k < n; k++) word += alphabet[Math.floor(r() * alphabet.length)];
+    const text = ` ${word}.`;
+    const visited = new Set<string>();
+    forEachTerm(text, (_t, s, e) => visited.add(`${s},${e}`));
+    for (let p = 1; p <= n + 1; p++) {
+      for (let e = p + 1; e <= n + 1; e++) {
+        const kept = keep(text.slice(p, e).toLowerCase());
+        assert.equal(kept && isTermSpan(text, 1, n + 1, p, e), visited.has(`${p},${e}`), `${JSON.stringify(word)} [${p - 1}, ${e - 1})`);
+      }
+    }
+  }
 });

@@ -40,7 +40,8 @@ function isLowerOrDigit(c: number): boolean {
 /** Visitor of terms: `start`/`end` are offsets of the term's characters in the original text. */
 export type TermVisitor = (term: string, start: number, end: number) => void;
 
-function keep(term: string): boolean {
+/** Whether a word or part is kept as a term (length bounds, stopwords). */
+export function keep(term: string): boolean {
   return term.length > 1 && term.length <= MAX_TERM_LENGTH && !STOPWORDS.has(term);
 }
 
@@ -48,10 +49,11 @@ function keep(term: string): boolean {
  * Visit every term of `text` in order. For a compound word the whole word comes first, then its parts.
  * A word's parts are split at `_`, at a lower-case letter or digit followed by an upper-case one
  * (`jsonConfig`), and before the last capital of an acronym that starts a new word (`HTTPServer`).
+ * `from`/`to`: tokenize only that range, as if it were the whole text (offsets stay the text's).
  */
-export function forEachTerm(text: string, visit: TermVisitor): void {
-  const n = text.length;
-  let i = 0;
+export function forEachTerm(text: string, visit: TermVisitor, from = 0, to = text.length): void {
+  const n = to;
+  let i = from;
   while (i < n) {
     while (i < n && !isWordCode(text.charCodeAt(i))) i++;
     if (i >= n) break;
@@ -81,6 +83,29 @@ function boundaryAt(text: string, j: number, start: number, end: number): boolea
 
 function isCompound(text: string, start: number, end: number): boolean {
   for (let j = start + 1; j < end; j++) if (boundaryAt(text, j, start, end)) return true;
+  return false;
+}
+
+/**
+ * Does tokenizing text[from, to), a run of word characters, yield a term spanning exactly [p, e) (the whole
+ * word, or one of its parts)? Edges only: whether the term is kept and what it spells is the caller's to
+ * check. Allocates nothing (snippets confirm every candidate occurrence with it).
+ */
+export function isTermSpan(text: string, from: number, to: number, p: number, e: number): boolean {
+  let start = from;
+  let end = to;
+  while (start < end && text.charCodeAt(start) === 95) start++;
+  while (end > start && text.charCodeAt(end - 1) === 95) end--;
+  if (start === end || p < start || e > end) return false;
+  if (p === start && e === end) return true;
+  if (!isCompound(text, start, end)) return false;
+  let a = start;
+  for (let j = start + 1; j <= end; j++) {
+    if (j < end && !boundaryAt(text, j, start, end)) continue;
+    if (j > a && a === p) return j === e;
+    if (a > p) return false;
+    a = j < end && text.charCodeAt(j) === 95 ? j + 1 : j;
+  }
   return false;
 }
 
