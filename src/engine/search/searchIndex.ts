@@ -1086,9 +1086,11 @@ export class SearchIndex {
     const bits = this.bits;
     let n = 0;
     if (filter === null && !dedupeNew) {
+      // Branch-free (whether a posting is new is data the CPU cannot predict; mispredictions were half
+      // the time of this loop): counts when id > 0, alive[id] === 1 and no bit yet.
       for (let k = to; k >= from; k--) {
         const id = keyToId[arr[k]];
-        if (id !== 0 && alive[id] === 1 && bits[id] === 0) n++;
+        n += ((-id >>> 31) & (((alive[id] ^ 1) - 1) >>> 31) & ((bits[id] - 1) >>> 31));
       }
       return n;
     }
