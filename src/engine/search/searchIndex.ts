@@ -69,6 +69,8 @@ const BLOCK_POSTINGS = 1 << 18;
 const KEY_BLOCK_BITS = 6;
 /** Candidates scored together (see `flushCandidates`). */
 const CANDIDATE_BATCH = 128;
+/** Postings per pass of `probeSeen`. */
+const SEEN_CHUNK = 1024;
 /** Background builds yield to the event loop after this much work. */
 const SLICE_MS = 12;
 
@@ -374,6 +376,9 @@ export class SearchIndex {
   private readonly candMatched = new Int32Array(CANDIDATE_BATCH);
   private readonly candRel = new Float64Array(CANDIDATE_BATCH);
   private readonly candScore = new Float64Array(CANDIDATE_BATCH);
+  private readonly seenChunk = new Int32Array(SEEN_CHUNK);
+  /** Where `probeSeen` stopped. */
+  private probeStop = 0;
 
   constructor(
     private readonly table: SegmentTable,
@@ -1011,6 +1016,14 @@ export class SearchIndex {
       for (; k >= from; k--) {
         // Nothing left to score in this block: the rest is only counted, in a leaner loop.
         if (!scoring && !scoringNew) break;
+        // Only seen ids can still score: the rest in chunks, new and seen told apart without branches.
+        if (!scoringNew && filter === null && !dedupeNew) {
+          this.flushCandidates(cn, heap, typeMask, now);
+          cn = 0;
+          extra += this.probeSeen(arr, from, k, bit, inc, need, matched, sumIdf, blockUpper, heap, typeMask, now);
+          k = this.probeStop;
+          break;
+        }
         if (gBlocks !== null && gBlocks[arr[k] >> KEY_BLOCK_BITS] === 0) continue;
         const id = keyToId[arr[k]];
         if (id === 0 || alive[id] !== 1) continue;
@@ -1072,6 +1085,70 @@ export class SearchIndex {
       cn = 0;
       if (k >= from) extra += this.countNew(arr, from, k, filter, dedupeNew);
     }
+    return extra;
+  }
+
+  /**
+   * `probeAndScore` over `arr[to..from]` (walked down) once new ids no longer score, unfiltered and with one
+   * variant: per chunk, a branch-free pass counts the new ids and lists the seen ones this term has not
+   * marked yet; then those are marked and scored as `probeAndScore` does. Whether a posting is new or
+   * seen is data the CPU cannot predict, and the listed ones are few. Stops where scoring stops (a block
+   * the k-th best has outgrown): `probeStop` is the last posting not looked at (from - 1 if none), for the
+   * caller to count. Returns the new ids counted.
+   */
+  private probeSeen(arr: number[], from: number, to: number, bit: number, inc: number, need: number, matched: number, sumIdf: number, blockUpper: number, heap: TopK, typeMask: number, now: number): number {
+    const alive = this.table.alive;
+    const keyToId = this.keyToId;
+    const bits = this.bits;
+    const acc = this.acc;
+    const chunk = this.seenChunk;
+    const candId = this.candId;
+    const candMatched = this.candMatched;
+    const candRel = this.candRel;
+    const anyMode = matched === 0;
+    const typeMax = typeMask !== 0 ? W_TYPE : 0;
+    let cn = 0;
+    let extra = 0;
+    let scoring = true;
+    let hi = to;
+    while (hi >= from && scoring) {
+      const lo = Math.max(from, hi - SEEN_CHUNK + 1);
+      let nc = 0;
+      for (let k = hi; k >= lo; k--) {
+        const id = keyToId[arr[k]];
+        const live = (-id >>> 31) & (((alive[id] ^ 1) - 1) >>> 31);
+        const b = bits[id];
+        const fresh = live & ((b - 1) >>> 31);
+        extra += fresh;
+        chunk[nc] = id;
+        nc += live & (fresh ^ 1) & (((b & bit) - 1) >>> 31);
+      }
+      hi = lo - 1;
+      for (let i = 0; i < nc; i++) {
+        const id = chunk[i];
+        const b = bits[id];
+        bits[id] = b | bit;
+        if (!anyMode && (b & need) !== need) continue;
+        const c = anyMode ? popcount(b) + 1 : matched;
+        if (heap.full && c + 1 <= heap.minScore) continue;
+        const rel = sumIdf > 0 ? (acc[id] + inc) / sumIdf : 0;
+        if (heap.full && c + FRACTION_SCALE * (W_RELEVANCE * rel + W_RECENCY + typeMax) < heap.minScore) continue;
+        candId[cn] = id;
+        candMatched[cn] = c;
+        candRel[cn] = rel;
+        if (++cn === CANDIDATE_BATCH) {
+          this.flushCandidates(cn, heap, typeMask, now);
+          cn = 0;
+          if (heap.full && blockUpper < heap.minScore) {
+            // The seen ids listed after this one are left unmarked, as the scoring loop leaves them.
+            scoring = false;
+            break;
+          }
+        }
+      }
+    }
+    this.flushCandidates(cn, heap, typeMask, now);
+    this.probeStop = hi;
     return extra;
   }
 
