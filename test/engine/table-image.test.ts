@@ -23,7 +23,11 @@ import { tempDir } from './storeHelpers';
 const SUFFIX = 'The table was rebuilt from the store instead (slower open, nothing lost); a new image is written when changes stop or at the next clean close.';
 
 async function open(dir: string, opts: Partial<EngineOptions> = {}): Promise<ContextEngine> {
-  const store = await openSqliteStore(dir, { purpose: 'test', backgroundSnapshots: false });
+  return openOn(await openSqliteStore(dir, { purpose: 'test', backgroundSnapshots: false }), opts);
+}
+
+/** The engine of these tests over `store` (kept by the caller, e.g. to stop it without a close). */
+function openOn(store: EngineOptions['store'], opts: Partial<EngineOptions> = {}): Promise<ContextEngine> {
   return ContextEngine.open({ store, clock: new TestClock(), search: false, settings: { budget: 100_000 }, tokenCounter: { encoding: 'o200k_base', count: (t) => t.length }, ...opts });
 }
 
@@ -328,7 +332,7 @@ test('after an unclean stop, the image of the last close plus the journal since 
   await buildStore(dir);
   const saved = imageJson(tableImagePath(dir));
   const store = await openSqliteStore(dir, { purpose: 'test', backgroundSnapshots: false });
-  const e = await ContextEngine.open({ store, clock: new TestClock(), search: false, tokenCounter: { encoding: 'o200k_base', count: (t) => t.length } });
+  const e = await openOn(store);
   assert.equal(e.tableLoad.source, 'image');
   assert.deepEqual(store.journalEndAtOpen, saved.journal, 'the close stamped the image with the final journal position');
   // Every kind of record: inserts (new task, file and tags), a stash, pins, a retag, a text rewrite, refs
@@ -373,7 +377,7 @@ test('an image whose journal was folded into a snapshot since is passed over wit
   const dir = tempDir('timg-folded');
   await buildStore(dir);
   const store = await openSqliteStore(dir, { purpose: 'test', backgroundSnapshots: false });
-  const e = await ContextEngine.open({ store, clock: new TestClock(), search: false, tokenCounter: { encoding: 'o200k_base', count: (t) => t.length } });
+  const e = await openOn(store);
   await e.add({ text: 'before the snapshot', type: 'note' });
   await store.snapshot();
   await e.add({ text: 'after the snapshot', type: 'note' });
@@ -450,7 +454,7 @@ test('a read-only open uses a current image and leaves it in place; the memory s
 /** Opens with a short idle delay, makes `change`, waits for the idle image, returns the engine and its store. */
 async function idleImage(dir: string, change: (e: ContextEngine) => Promise<unknown>) {
   const store = await openSqliteStore(dir, { purpose: 'test', backgroundSnapshots: false });
-  const e = await ContextEngine.open({ store, clock: new TestClock(), search: false, tokenCounter: { encoding: 'o200k_base', count: (t) => t.length }, searchMaintenance: { idleMs: 30 } });
+  const e = await openOn(store, { searchMaintenance: { idleMs: 30 } });
   const before = fs.readFileSync(tableImagePath(dir));
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(fs.readFileSync(tableImagePath(dir)), before, 'a current image is not rewritten when idle');
@@ -512,7 +516,7 @@ test('a read-only open applies the records after the image and leaves the file a
   await buildStore(dir);
   const before = fs.readFileSync(tableImagePath(dir));
   const store = await openSqliteStore(dir, { purpose: 'test', backgroundSnapshots: false });
-  const e = await ContextEngine.open({ store, clock: new TestClock(), search: false, tokenCounter: { encoding: 'o200k_base', count: (t) => t.length } });
+  const e = await openOn(store);
   await e.add({ text: 'while another reader looks', type: 'note', tags: ['ro'] });
   await e.stash([2]);
   const reader = await ContextEngine.open({ store: await openSqliteStoreReadOnly(dir), search: false });
