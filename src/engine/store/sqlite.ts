@@ -492,8 +492,8 @@ export class SqliteStore implements SegmentStore {
   }
 
   /**
-   * Makes everything durable, writes a snapshot if the journals hold changes (unless `snapshot` is
-   * false, or snapshotOnClose was), calls `beforeUnlock` with where the journal ends then (when all of
+   * Makes everything durable, writes a snapshot when one is due (`closeSnapshot`; never when `snapshot`
+   * is false, or snapshotOnClose was), calls `beforeUnlock` with where the journal ends then (when all of
    * that succeeded), and releases the lock.
    */
   close(options: { snapshot?: boolean } & CloseOptions = {}): Promise<void> {
@@ -521,19 +521,13 @@ export class SqliteStore implements SegmentStore {
 
   stats(): StoreStats {
     this.checkOpen();
-    let journalBytes = 0;
-    let journalFiles = 0;
-    for (const j of listJournals(this.dir)) {
-      if (j.seq < this.base) continue;
-      journalFiles++;
-      journalBytes += fileSize(j.file);
-    }
+    const journals = this.journalFiles();
     return {
       segments: this.rows.count(),
       databaseBytes: this.rows.byteSize(),
       snapshotBytes: fileSize(snapshotPath(this.dir)),
-      journalBytes,
-      journalFiles,
+      journalBytes: journals.bytes,
+      journalFiles: journals.files,
       queuedBytes: this.writer?.queuedBytes ?? 0,
       syncs: this.writer?.syncs ?? 0,
       snapshots: this.snapshots,
@@ -597,9 +591,18 @@ export class SqliteStore implements SegmentStore {
     const when = { ...DEFAULT_CLOSE_SNAPSHOT, ...this.opts.closeSnapshot };
     const dbBytes = this.rows.byteSize();
     if (dbBytes < when.smallBytes || this.journaledRecords() >= when.records) return true;
-    let journalBytes = 0;
-    for (const j of listJournals(this.dir)) if (j.seq >= this.base) journalBytes += fileSize(j.file);
-    return journalBytes >= when.fraction * dbBytes;
+    return this.journalFiles().bytes >= when.fraction * dbBytes;
+  }
+
+  /** The journals not folded into the snapshot yet: how many, and their bytes on disk. */
+  private journalFiles(): { files: number; bytes: number } {
+    const out = { files: 0, bytes: 0 };
+    for (const j of listJournals(this.dir)) {
+      if (j.seq < this.base) continue;
+      out.files++;
+      out.bytes += fileSize(j.file);
+    }
+    return out;
   }
 
   /**
