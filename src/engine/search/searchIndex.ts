@@ -197,7 +197,7 @@ interface Ranked {
  */
 function termMap(flex: Index): Map<string, Slots> {
   const map = (flex as unknown as { map?: unknown }).map;
-  if (!(map instanceof Map)) throw new ContextGcError('invalid_argument', 'This FlexSearch version keeps its term map elsewhere; the search index cannot be saved or compacted.');
+  if (!(map instanceof Map)) throw new ContextGcError('invalid_argument', 'This FlexSearch version keeps its term map elsewhere; the search index cannot read, save or compact its postings (reinstall the extension: it ships the FlexSearch version it was built with).');
   return map as Map<string, Slots>;
 }
 
