@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,6 +11,7 @@ import { openSqliteStore, openSqliteStoreReadOnly, type SqliteStore } from '../.
 import { encodeRecord, HEADER_BYTES, journalName, JournalWriter, listJournals } from '../../src/engine/store/journal';
 import { ProjectRegistry } from '../../src/engine/store/registry';
 import { SCHEMA_VERSION } from '../../src/engine/store/schema';
+import { procStat } from '../../src/engine/store/lock';
 import { exportImage, writeSnapshot } from '../../src/engine/store/snapshot';
 import { loadSqlJs } from '../../src/engine/store/sqljs';
 import type { SegmentStore } from '../../src/engine/store/types';
@@ -356,6 +357,25 @@ test('lock: a stale lock left by a dead process is recovered', async () => {
   fs.utimesSync(path.join(dir, 'store.lock'), old, old);
   const again = await openIn(dir);
   await again.close();
+});
+
+test('lock: a live pid that started at another time than the holder (the pid was recycled) is stale; the same start is live', { skip: procStat(process.pid) === undefined && 'no /proc here' }, async () => {
+  const dir = tempDir('recycled');
+  const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    const stat = procStat(other.pid!)!;
+    const lock = (startTicks: number): void =>
+      fs.writeFileSync(path.join(dir, 'store.lock'), JSON.stringify({ pid: other.pid, hostname: os.hostname(), purpose: 'VS Code window', startedAt: 0, token: 'old', startTicks }));
+    lock(stat.startTicks);
+    await assert.rejects(openIn(dir), (e: unknown) => ContextGcError.is(e, 'store_locked') && e.message.startsWith(`The store at ${dir} is in use by VS Code window (pid ${other.pid}, since `));
+    lock(stat.startTicks - 1);
+    const store = await openIn(dir);
+    const owner = JSON.parse(fs.readFileSync(path.join(dir, 'store.lock'), 'utf8')) as { pid: number; startTicks: number };
+    assert.deepEqual(owner, { ...owner, pid: process.pid, startTicks: procStat(process.pid)!.startTicks }, 'ours now, with our start');
+    await store.close();
+  } finally {
+    other.kill('SIGKILL');
+  }
 });
 
 test('lock: another thread of this process holding the store is a live owner; an earlier process with our pid is not', async () => {

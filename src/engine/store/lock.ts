@@ -32,7 +32,29 @@ export interface LockOwner {
    * with our start time belongs to another thread of this process (live, not ours to break).
    */
   processStart?: number;
+  /**
+   * Linux: when the holding process started, in clock ticks since boot (/proc/<pid>/stat). Pids wrap at
+   * 32,768 there, fast on a busy machine: a lock whose pid now names a process that started at another
+   * tick was left by a process that is gone (stale), however alive the pid looks.
+   */
+  startTicks?: number;
 }
+
+/** A process as Linux's /proc shows it (state letter, start in clock ticks since boot); undefined elsewhere or when it is gone. */
+export function procStat(pid: number): { state: string; startTicks: number } | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses; field 22 is the start time.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const startTicks = Number(fields[19]);
+  return fields[0] && Number.isFinite(startTicks) ? { state: fields[0], startTicks } : undefined;
+}
+
+const START_TICKS = procStat(process.pid)?.startTicks;
 
 /** This process's start time, the same in every thread of it. */
 const PROCESS_START = Math.round(Date.now() - process.uptime() * 1000);
@@ -68,6 +90,7 @@ export class StoreLock {
       startedAt: now(),
       token: Math.random().toString(36).slice(2) + Date.now().toString(36),
       processStart: PROCESS_START,
+      ...(START_TICKS !== undefined ? { startTicks: START_TICKS } : {}),
     };
     const deadline = Date.now() + (opts.waitMs ?? 0);
     for (;;) {
@@ -168,7 +191,12 @@ function isStale(file: string, owner: LockOwner | 'unreadable'): boolean {
     if (heldHere.has(file)) return false;
     return typeof owner.processStart === 'number' ? Math.abs(owner.processStart - PROCESS_START) > START_TOLERANCE_MS : true;
   }
-  return !pidAlive(owner.pid);
+  if (!pidAlive(owner.pid)) return true;
+  // The pid exists: the holder, a holder killed but not yet reaped (a zombie holds nothing), or a later
+  // process the pid was recycled to.
+  const now = procStat(owner.pid);
+  if (now === undefined) return false;
+  return now.state === 'Z' || (typeof owner.startTicks === 'number' && now.startTicks !== owner.startTicks);
 }
 
 /** Removes a stale lock, unless someone else is already doing so or it changed meanwhile. */
