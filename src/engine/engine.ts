@@ -98,8 +98,8 @@ export interface EngineOptions {
    */
   searchMaintenance?: { idleMs?: number; compactShare?: number; compactMinDead?: number };
   /**
-   * Save the table's image beside a durable store on close and load it at open when current (default true;
-   * tableImage.ts). Off: the table is always scanned from the store.
+   * Save the table's image beside a durable store on close and when idle, and load it at open with the
+   * journal records written after it (default true; tableImage.ts). Off: the table is always scanned.
    */
   tableImage?: boolean;
   /** Problems handled without failing (an untrusted table image, a failed image save); also in `tableLoad`. */
@@ -896,27 +896,9 @@ export class ContextEngine {
   }
 
   /**
-   * Writes the table image beside a writable durable store, stamped with the journal position `at` it
-   * equals (at close, or when idle). A failure only costs a later open a scan, so it is a warning. True
-   * when written.
-   */
-  private writeTableImage(at: JournalPosition): boolean {
-    const dir = this.store.dir;
-    if (!this.tableImage || !dir || this.store.readOnly) return false;
-    try {
-      saveTableImage(dir, this.table, this.changeSeq, at);
-      return true;
-    } catch (err) {
-      this.onWarning?.(new ContextGcError('io_error', `Could not save the table image in ${dir}: ${(err as Error).message}. ` +
-        `Nothing is lost; the next open rebuilds the table from the store (slower).`, { dir }));
-      return false;
-    }
-  }
-
-  /**
    * When changes have stopped: the table image with the store's journal position, so a crash from here
-   * on (with no change after) reopens from the image instead of scanning every row. Skipped while the
-   * store is still writing (no settled position) or when the saved image is already this table.
+   * on reopens from the image plus the few records written after it instead of scanning every row.
+   * Skipped while the store is still writing (no settled position).
    */
   private saveIdleTableImage(): void {
     if (this.closed) return;
@@ -924,11 +906,23 @@ export class ContextEngine {
     if (at) this.saveTableImageAt(at);
   }
 
-  /** The table image at journal position `at`, unless the saved one is already that. */
+  /**
+   * Writes the table image beside a writable durable store, stamped with the journal position `at` it
+   * equals (at close, or when idle), unless the saved one is already that. A failure only costs a later
+   * open a scan, so it is a warning.
+   */
   private saveTableImageAt(at: JournalPosition): void {
+    const dir = this.store.dir;
+    if (!this.tableImage || !dir || this.store.readOnly) return;
     const s = this.imageSaved;
     if (s && s.watermark === this.changeSeq && s.seq === at.seq && s.bytes === at.bytes) return;
-    if (this.writeTableImage(at)) this.imageSaved = { watermark: this.changeSeq, ...at };
+    try {
+      saveTableImage(dir, this.table, this.changeSeq, at);
+      this.imageSaved = { watermark: this.changeSeq, ...at };
+    } catch (err) {
+      this.onWarning?.(new ContextGcError('io_error', `Could not save the table image in ${dir}: ${(err as Error).message}. ` +
+        `Nothing is lost; the next open rebuilds the table from the store (slower).`, { dir }));
+    }
   }
 
   /** Makes every change so far durable, counting it for the search index's watermark. */

@@ -34,8 +34,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ContextGcError } from './model';
-import { crc32, fsyncDir, replaceFileAtomically } from './store/journal';
-import type { JournalOp } from './store/journal';
+import { crc32, fsyncDir, replaceFileAtomically, type JournalOp } from './store/journal';
 import type { JournalPosition, SegmentStore } from './store/types';
 import { SegmentTable, type Postings } from './table';
 
@@ -95,8 +94,8 @@ class Remap {
   }
 }
 
-/** Serializes `table` as the image a scan of the same store would produce, tagged with `watermark`. */
-export function encodeTableImage(table: SegmentTable, watermark: number, journal?: JournalPosition): Uint8Array {
+/** Serializes `table` as the image a scan of the same store would produce, stamped with `watermark` and `journal`. */
+export function encodeTableImage(table: SegmentTable, watermark: number, journal: JournalPosition): Uint8Array {
   const t = table;
   let end = t.end;
   while (end > 1 && t.alive[end - 1] !== 1) end--;
@@ -158,7 +157,7 @@ export function encodeTableImage(table: SegmentTable, watermark: number, journal
   }
   const arrays: [string, ColumnArray][] = [...cols, ['tagList', tagList], ['listOff', Int32Array.from(listOff)], ['listVal', Int32Array.from(listVals)],
     ['refOff', refOff], ['refVal', refVal]];
-  const json: ImageJson = { watermark, ...(journal ? { journal: { seq: journal.seq, bytes: journal.bytes } } : {}), end, count,
+  const json: ImageJson = { watermark, journal: { seq: journal.seq, bytes: journal.bytes }, end, count,
     tasks: tasks.values, files: files.values, tags: tagNames.values, sections: {} };
   let rel = 0;
   for (const [name, a] of arrays) {

@@ -149,6 +149,13 @@ async function scanned(dir: string): Promise<SegmentTable> {
   return t;
 }
 
+/** Closes `e`, then checks its table against a scan of the store it left (`same`: column by column, or row by row). */
+async function closeAndCompare(e: ContextEngine, dir: string, same: (a: SegmentTable, b: SegmentTable) => void = assertSameTable): Promise<void> {
+  const t = e.table;
+  await e.close();
+  same(t, await scanned(dir));
+}
+
 test('a table loaded from the image equals the scanned one column by column, and the live one row by row', async () => {
   const dir = tempDir('timg');
   const { metas } = await buildStore(dir);
@@ -181,9 +188,7 @@ test('a table loaded from the image equals the scanned one column by column, and
   // Round trip through a second image: still equal to a scan.
   const again = await open(dir);
   assert.equal(again.tableLoad.source, 'image');
-  const t2 = again.table;
-  await again.close();
-  assertSameTable(t2, await scanned(dir));
+  await closeAndCompare(again, dir);
 });
 
 test('an empty store writes and loads an empty image', async () => {
@@ -362,15 +367,11 @@ test('after an unclean stop, the image of the last close plus the journal since 
   assert.deepEqual(again.getMeta(b).refs, [2], 'the reference to the deleted row is gone');
   assert.deepEqual(again.table.idsForTask('task-late'), [b]);
   assertSameRows(again.table, live);
-  const t = again.table;
-  await again.close();
-  assertSameRows(t, await scanned(dir));
+  await closeAndCompare(again, dir, assertSameRows);
   // The clean close wrote a current image: the next open has nothing to apply and equals a scan column by column.
   const third = await open(dir);
   assert.deepEqual([third.tableLoad.source, third.tableLoad.tailRecords], ['image', 0]);
-  const t3 = third.table;
-  await third.close();
-  assertSameTable(t3, await scanned(dir));
+  await closeAndCompare(third, dir);
 });
 
 test('an image whose journal was folded into a snapshot since is passed over without a warning', async () => {
@@ -481,9 +482,7 @@ test('a crash after the idle image, with no change since, reopens from the image
   assert.deepEqual([again.tableLoad.source, again.tableLoad.tailRecords], ['image', 0]);
   assert.deepEqual(warned, []);
   assert.deepEqual([again.getMeta(43).tags, again.getMeta(2).pinned], [['idle'], true]);
-  const t = again.table;
-  await again.close();
-  assertSameTable(t, await scanned(dir));
+  await closeAndCompare(again, dir);
 });
 
 test('records written after the idle image are applied over it, even a change that did not go through the engine', async () => {
@@ -506,9 +505,7 @@ test('records written after the idle image are applied over it, even a change th
   const again = await open(dir, { onWarning: (w) => warned.push(w) });
   assert.deepEqual([again.tableLoad.source, again.tableLoad.tailRecords, warned], ['image', 1, []]);
   assert.equal(again.getMeta(2).tokens, 999, 'the table has what the store has');
-  const t = again.table;
-  await again.close();
-  assertSameRows(t, await scanned(dir));
+  await closeAndCompare(again, dir, assertSameRows);
 });
 
 test('a read-only open applies the records after the image and leaves the file as it was', async () => {

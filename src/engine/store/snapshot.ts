@@ -68,8 +68,8 @@ export interface LoadedSnapshot {
   /** The database image, checked. */
   image: Uint8Array;
   /**
-   * The image followed by zeroed room to grow (SLACK), to hand to sql.js: see readSnapshot. Shares its
-   * memory with `image`.
+   * The image followed by zeroed room to grow (slackFor), to hand to sql.js. Shares its memory with
+   * `image`.
    */
   storage: Uint8Array;
   nextSeq: number;
